@@ -9,5 +9,6 @@ export default defineConfig({
     // Integration files each start their own app on port 0; run files in parallel, tests inside a file in order.
     fileParallelism: true,
     pool: "forks",
+    globalSetup: ["test/support/global-setup.ts"],
   },
 });

@@ -464,10 +464,10 @@ export interface components {
             vobizAuthId: string;
             vobizAuthToken: string;
             /** @default true */
-            signatureRequired: boolean;
+            signatureRequired?: boolean;
             defaultCountry?: components["schemas"]["CountryCode"];
             /** @default 30 */
-            ringTimeoutSeconds: number;
+            ringTimeoutSeconds?: number;
             messages?: components["schemas"]["AppMessages"];
         };
         UpdateAppRequest: {
@@ -556,7 +556,7 @@ export interface components {
             participants: components["schemas"]["ParticipantInput"][];
             mode?: components["schemas"]["SessionMode"];
             /** @default 3600 */
-            ttlSeconds: number;
+            ttlSeconds?: number;
             pool?: components["schemas"]["PoolName"];
             reference?: string;
             metadata?: components["schemas"]["Metadata"];

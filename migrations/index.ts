@@ -1,0 +1,15 @@
+import type { Knex } from "knex";
+import * as foundation from "./001_foundation.js";
+import * as masking from "./002_masking.js";
+
+// A static list instead of a directory scan, so migrations run the same under tsx, vitest and a bundle.
+const migrations: Record<string, Knex.Migration> = {
+  "001_foundation": foundation,
+  "002_masking": masking,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name]!,
+};

@@ -1,0 +1,66 @@
+import { type FetchLike, HttpClient } from "./http.js";
+import { Admin } from "./resources/admin.js";
+import { ApiKeys } from "./resources/api-keys.js";
+import { Apps } from "./resources/apps.js";
+import { Calls } from "./resources/calls.js";
+import { Numbers } from "./resources/numbers.js";
+import { Pools } from "./resources/pools.js";
+import { Sessions } from "./resources/sessions.js";
+import { VERSION } from "./version.js";
+
+export interface MasklineOptions {
+  /** A tenant API key (`mk_live_…`), sent as `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /**
+   * The operator token (`MASKLINE_ADMIN_TOKEN`) for `maskline.admin.*`. When absent, admin calls use `apiKey`, so an
+   * operator-only client can be `new Maskline({ apiKey: adminToken, baseUrl })`.
+   */
+  adminToken?: string;
+  /** The service's base URL, e.g. `https://api.example.com` (no `/v1`). */
+  baseUrl: string;
+  /** A `fetch` implementation; defaults to `globalThis.fetch`. */
+  fetch?: FetchLike;
+  /** Retries after the first attempt on network errors, timeouts, 429 and 5xx. Default 2. */
+  maxRetries?: number;
+  /** Per-attempt timeout in milliseconds. Default 30000. */
+  timeoutMs?: number;
+  /** The `User-Agent` header. Default `maskline-sdk-js/<version>`. */
+  userAgent?: string;
+}
+
+export class Maskline {
+  static readonly VERSION = VERSION;
+
+  readonly apiKeys: ApiKeys;
+  readonly admin: Admin;
+  readonly apps: Apps;
+  readonly numbers: Numbers;
+  readonly sessions: Sessions;
+  readonly calls: Calls;
+  readonly pools: Pools;
+
+  constructor(options: MasklineOptions) {
+    if (!options || typeof options.baseUrl !== "string" || options.baseUrl === "") {
+      throw new TypeError("Maskline: `baseUrl` is required");
+    }
+    if (!options.apiKey && !options.adminToken) {
+      throw new TypeError("Maskline: pass `apiKey` (tenant key) or `adminToken` (operator token)");
+    }
+    const http = new HttpClient({
+      baseUrl: options.baseUrl.replace(/\/+$/, ""),
+      apiKey: options.apiKey,
+      adminToken: options.adminToken,
+      fetch: options.fetch ?? ((request) => globalThis.fetch(request)),
+      maxRetries: options.maxRetries ?? 2,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      userAgent: options.userAgent ?? `maskline-sdk-js/${VERSION}`,
+    });
+    this.apiKeys = new ApiKeys(http);
+    this.admin = new Admin(http);
+    this.apps = new Apps(http);
+    this.numbers = new Numbers(http);
+    this.sessions = new Sessions(http);
+    this.calls = new Calls(http);
+    this.pools = new Pools(http);
+  }
+}

@@ -1,0 +1,27 @@
+export { Maskline, type MasklineOptions } from "./client.js";
+export type { FetchLike, RequestOptions } from "./http.js";
+export { Page, PagePromise, type PageLoader, type PageResponse } from "./pagination.js";
+export {
+  AuthenticationError,
+  ConflictError,
+  ConnectionError,
+  IdempotencyConflictError,
+  MasklineError,
+  NotFoundError,
+  PermissionDeniedError,
+  PoolExhaustedError,
+  RateLimitError,
+  ServerError,
+  ValidationError,
+  type MasklineErrorCode,
+  type MasklineErrorInit,
+} from "./errors.js";
+export type * from "./types.js";
+export type { Admin, AdminApiKeys, AdminTenants } from "./resources/admin.js";
+export type { ApiKeys } from "./resources/api-keys.js";
+export type { Apps } from "./resources/apps.js";
+export type { Calls } from "./resources/calls.js";
+export type { Numbers } from "./resources/numbers.js";
+export type { Pools } from "./resources/pools.js";
+export type { Sessions } from "./resources/sessions.js";
+export { VERSION } from "./version.js";

@@ -1,0 +1,54 @@
+import type { Credential, HttpClient, RequestOptions } from "../http.js";
+import type { PagePromise } from "../pagination.js";
+import type {
+  ApiKeyWithSecret,
+  CreateApiKeyRequest,
+  CreateTenantRequest,
+  CreateTenantResponse,
+  Tenant,
+  TenantListParams,
+} from "../types.js";
+import { APIResource } from "./base.js";
+
+/** `/v1/admin/tenants`, with the operator token. */
+export class AdminTenants extends APIResource {
+  protected override readonly credential: Credential = "admin";
+
+  /** `POST /v1/admin/tenants`: the tenant and its first API key (secret shown only here). */
+  create(body: CreateTenantRequest, opts?: RequestOptions): Promise<CreateTenantResponse> {
+    return this.call(opts, (init) => this.http.api.POST("/v1/admin/tenants", { body, ...init }));
+  }
+
+  /** `GET /v1/admin/tenants`. */
+  list(params?: TenantListParams, opts?: RequestOptions): PagePromise<Tenant> {
+    return this.paginate(params, opts, (query, init) =>
+      this.http.api.GET("/v1/admin/tenants", { params: { query }, ...init }),
+    );
+  }
+}
+
+/** `/v1/admin/tenants/{tenantId}/api-keys`, with the operator token. */
+export class AdminApiKeys extends APIResource {
+  protected override readonly credential: Credential = "admin";
+
+  /** `POST /v1/admin/tenants/{tenantId}/api-keys`: a new key for a tenant (secret shown only here). */
+  create(tenantId: string, body: CreateApiKeyRequest = {}, opts?: RequestOptions): Promise<ApiKeyWithSecret> {
+    return this.call(opts, (init) =>
+      this.http.api.POST("/v1/admin/tenants/{tenantId}/api-keys", { params: { path: { tenantId } }, body, ...init }),
+    );
+  }
+}
+
+/**
+ * The operator API. Its calls send `Authorization: Bearer <adminToken>`, falling back to `apiKey` when no
+ * `adminToken` was given (so `new Maskline({ apiKey: operatorToken, baseUrl })` works too).
+ */
+export class Admin {
+  readonly tenants: AdminTenants;
+  readonly apiKeys: AdminApiKeys;
+
+  constructor(http: HttpClient) {
+    this.tenants = new AdminTenants(http);
+    this.apiKeys = new AdminApiKeys(http);
+  }
+}

@@ -1,0 +1,43 @@
+import Koa from "koa";
+import Router from "@koa/router";
+import { bodyParser } from "@koa/bodyparser";
+import type { Deps } from "./deps.js";
+import type { RequestState } from "./http/context.js";
+import { requestContext } from "./http/request-context.js";
+import { problemJson } from "./http/errors.js";
+import { healthRoutes } from "./routes/health.js";
+import { adminRoutes } from "./routes/admin.js";
+import { apiKeyRoutes } from "./routes/api-keys.js";
+import { sessionRoutes } from "./routes/sessions.js";
+
+export const BODY_LIMIT = "64kb";
+
+export function buildRouter(deps: Deps): Router<RequestState> {
+  const router = new Router<RequestState>();
+  healthRoutes(router, deps);
+  adminRoutes(router, deps);
+  apiKeyRoutes(router, deps);
+  sessionRoutes(router, deps);
+  return router;
+}
+
+export function createApp(deps: Deps): Koa<RequestState> {
+  const app = new Koa<RequestState>({ proxy: false });
+  const router = buildRouter(deps);
+  // Errors are answered by problemJson; Koa's own handler would only log them a second time.
+  app.silent = true;
+  app.use(requestContext(deps.logger));
+  app.use(problemJson);
+  app.use(
+    bodyParser({
+      enableTypes: ["json", "form"],
+      jsonLimit: BODY_LIMIT,
+      formLimit: BODY_LIMIT,
+      jsonStrict: true,
+      encoding: "utf-8",
+    }),
+  );
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  return app;
+}

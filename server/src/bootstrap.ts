@@ -1,0 +1,58 @@
+import type { Logger } from "pino";
+import { ConfigError, type Config } from "./config.js";
+import { systemClock, type Deps } from "./deps.js";
+import { createDatabase, migrateLatest } from "./db/database.js";
+import { loadOrCreateEmbeddedSecrets } from "./db/embedded-secrets.js";
+import { createKeyring } from "./crypto/keyring.js";
+import { parseMasterKey } from "./crypto/tokens.js";
+import { createMemoryKv } from "./kv/memory.js";
+import { createRedisKv } from "./kv/redis.js";
+import { createLogger } from "./logging/logger.js";
+
+export interface Runtime {
+  deps: Deps;
+  /** Set on the first start of an embedded instance: the one time its generated secrets are shown. */
+  generatedSecrets?: { adminToken: string; path: string };
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the frozen deps from a parsed config. Embedded mode (no DATABASE_URL) fills in the admin token and
+ * master key generated in MASKLINE_DATA_DIR; a server with DATABASE_URL must be given its master key.
+ */
+export async function buildRuntime(config: Config, opts: { logger?: Logger; migrate?: boolean } = {}): Promise<Runtime> {
+  const logger = opts.logger ?? createLogger({ level: config.logLevel });
+  let resolved = config;
+  let generatedSecrets: Runtime["generatedSecrets"];
+  if (!config.databaseUrl) {
+    const secrets = loadOrCreateEmbeddedSecrets(config.dataDir);
+    resolved = Object.freeze({
+      ...config,
+      adminToken: config.adminToken ?? secrets.adminToken,
+      masterKey: config.masterKey ?? secrets.masterKey,
+    });
+    if (secrets.created) generatedSecrets = { adminToken: resolved.adminToken!, path: secrets.path };
+  }
+  if (!resolved.masterKey) throw new ConfigError("invalid configuration: MASKLINE_MASTER_KEY is required");
+  if (!resolved.adminToken) logger.warn("MASKLINE_ADMIN_TOKEN is not set: the operator API refuses every request");
+
+  const keys = createKeyring(parseMasterKey(resolved.masterKey));
+  const db = createDatabase({ databaseUrl: resolved.databaseUrl, dataDir: resolved.dataDir, poolMax: resolved.databasePoolMax });
+  let kv;
+  try {
+    if (opts.migrate !== false) await migrateLatest(db);
+    kv = resolved.redisUrl ? await createRedisKv(resolved.redisUrl) : createMemoryKv();
+  } catch (err) {
+    await db.destroy().catch(() => undefined);
+    throw err;
+  }
+  const deps: Deps = Object.freeze({ config: resolved, db, kv, logger, clock: systemClock, keys });
+  return {
+    deps,
+    ...(generatedSecrets ? { generatedSecrets } : {}),
+    async close() {
+      await kv.close().catch((err: unknown) => logger.warn({ err }, "closing kv failed"));
+      await db.destroy().catch((err: unknown) => logger.warn({ err }, "closing database failed"));
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { z } from "zod";
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  DATABASE_URL: optionalString.pipe(
+    z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string").optional(),
+  ),
+  MASKLINE_DATA_DIR: z.string().min(1).default("./.maskline"),
+  REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional()),
+  PUBLIC_BASE_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  MASKLINE_ADMIN_TOKEN: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
+  MASKLINE_MASTER_KEY: optionalString.pipe(
+    z
+      .string()
+      .refine((v) => Buffer.from(v, "base64").length === 32, "must be base64 of exactly 32 random bytes")
+      .optional(),
+  ),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  MASKLINE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  MASKLINE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+});
+
+export interface Config {
+  readonly port: number;
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly redisUrl: string | undefined;
+  /** No trailing slash. Webhook URLs and signature checks are built from it, never from the socket. */
+  readonly publicBaseUrl: string;
+  readonly adminToken: string | undefined;
+  readonly masterKey: string | undefined;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly databasePoolMax: number;
+  readonly sweepIntervalMs: number;
+  readonly shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses the environment once. Throws a ConfigError whose message is one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? "environment");
+    throw new ConfigError(`invalid configuration: ${name} ${issue.message}`);
+  }
+  const e = parsed.data;
+  if (e.DATABASE_URL && !e.MASKLINE_MASTER_KEY) {
+    throw new ConfigError(
+      "invalid configuration: MASKLINE_MASTER_KEY is required when DATABASE_URL is set (base64 of 32 random bytes, e.g. `openssl rand -base64 32`)",
+    );
+  }
+  const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
+  return Object.freeze({
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.MASKLINE_DATA_DIR,
+    redisUrl: e.REDIS_URL,
+    publicBaseUrl,
+    adminToken: e.MASKLINE_ADMIN_TOKEN,
+    masterKey: e.MASKLINE_MASTER_KEY,
+    logLevel: e.LOG_LEVEL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    sweepIntervalMs: e.MASKLINE_SWEEP_INTERVAL_MS,
+    shutdownGraceMs: e.MASKLINE_SHUTDOWN_GRACE_MS,
+  });
+}

@@ -1,0 +1,35 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export interface EmbeddedSecrets {
+  adminToken: string;
+  masterKey: string;
+  /** True only on the run that generated them: the one time they are printed. */
+  created: boolean;
+  path: string;
+}
+
+/**
+ * Embedded mode keeps its generated admin token and master key beside the database, readable by the owner
+ * only (0600), so a restart finds the same keys and the encrypted data stays readable.
+ */
+export function loadOrCreateEmbeddedSecrets(dataDir: string): EmbeddedSecrets {
+  const dir = resolve(dataDir);
+  const path = join(dir, "secrets.json");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (existsSync(path)) {
+    const parsed = JSON.parse(readFileSync(path, "utf8")) as Partial<EmbeddedSecrets>;
+    if (typeof parsed.adminToken !== "string" || typeof parsed.masterKey !== "string") {
+      throw new Error(`${path} is damaged: it must hold adminToken and masterKey`);
+    }
+    return { adminToken: parsed.adminToken, masterKey: parsed.masterKey, created: false, path };
+  }
+  const secrets = {
+    adminToken: `mk_admin_${randomBytes(24).toString("base64url")}`,
+    masterKey: randomBytes(32).toString("base64"),
+  };
+  writeFileSync(path, JSON.stringify(secrets, null, 2) + "\n", { mode: 0o600, flag: "wx" });
+  chmodSync(path, 0o600);
+  return { ...secrets, created: true, path };
+}

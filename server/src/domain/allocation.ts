@@ -1,0 +1,43 @@
+/**
+ * Which masking DID a person gets in a new session: a pure decision, no I/O.
+ *
+ * The invariant (design.md §4) is that a person and a DID meet in at most one active participant row, so
+ * the candidates are the pool's DIDs minus the ones this person already holds. Among those, the DID the
+ * person had last time wins (people keep seeing the same number); otherwise the choice is random, which
+ * spreads load over the pool without any counter that every allocation would have to update.
+ */
+export interface DidChoiceInput {
+  /** Active DID ids of the pool. */
+  poolDidIds: readonly string[];
+  /** DIDs this person holds in active participant rows right now. */
+  heldDidIds: ReadonlySet<string>;
+  /** The DID this person had most recently in this tenant, if any. */
+  lastDidId: string | null;
+  /** DIDs that lost a race in this allocation already (a concurrent session took them). */
+  excludedDidIds?: ReadonlySet<string>;
+  /** Injected for tests; defaults to Math.random. */
+  random?: () => number;
+}
+
+export function chooseDid(input: DidChoiceInput): string | null {
+  const excluded = input.excludedDidIds ?? new Set<string>();
+  const free = input.poolDidIds.filter((id) => !input.heldDidIds.has(id) && !excluded.has(id));
+  if (free.length === 0) return null;
+  if (input.lastDidId && free.includes(input.lastDidId)) return input.lastDidId;
+  const random = input.random ?? Math.random;
+  return free[Math.floor(random() * free.length)] ?? free[0]!;
+}
+
+/** How many more sessions this person can join in a pool: what `pool_exhausted` is about. */
+export function freeDidCount(poolDidIds: readonly string[], heldDidIds: ReadonlySet<string>): number {
+  return poolDidIds.filter((id) => !heldDidIds.has(id)).length;
+}
+
+/** A session's status as callers see it: an open session past its expiry reads `expired` (no job needed). */
+export function effectiveStatus(
+  row: { status: string; expires_at: Date },
+  now: Date,
+): "open" | "closed" | "expired" {
+  if (row.status === "open" && row.expires_at.getTime() <= now.getTime()) return "expired";
+  return row.status as "open" | "closed" | "expired";
+}

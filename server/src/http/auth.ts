@@ -1,0 +1,36 @@
+import type { Next } from "koa";
+import type { Deps } from "../deps.js";
+import { AppError } from "../errors.js";
+import { constantTimeEqual } from "../crypto/tokens.js";
+import { authenticateApiKey } from "../services/api-keys.js";
+import type { AppContext } from "./context.js";
+
+const unauthorized = () => new AppError("unauthorized", "A valid API key is required.");
+
+function bearerToken(ctx: AppContext): string {
+  const header = ctx.get("authorization");
+  const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
+  if (!match) throw unauthorized();
+  return match[1]!;
+}
+
+export function requireApiKey(deps: Deps) {
+  return async function apiKeyAuth(ctx: AppContext, next: Next) {
+    const { tenantId, apiKeyId } = await authenticateApiKey(deps, bearerToken(ctx));
+    ctx.state.principal = { kind: "tenant", tenantId, apiKeyId };
+    ctx.state.log = ctx.state.log.child({ tenantId });
+    await next();
+  };
+}
+
+export function requireAdmin(deps: Deps) {
+  return async function adminAuth(ctx: AppContext, next: Next) {
+    const token = bearerToken(ctx);
+    const expected = deps.config.adminToken;
+    if (!expected || !constantTimeEqual(token, expected)) {
+      throw new AppError("unauthorized", "A valid operator token is required.");
+    }
+    ctx.state.principal = { kind: "admin" };
+    await next();
+  };
+}

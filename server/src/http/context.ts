@@ -1,0 +1,21 @@
+import type { RouterContext } from "@koa/router";
+import type { Logger } from "pino";
+
+export type Principal = { kind: "tenant"; tenantId: string; apiKeyId: string } | { kind: "admin" };
+
+/** Per-request data. Lives in ctx.state, never on app.context. */
+export interface RequestState {
+  requestId: string;
+  log: Logger;
+  principal?: Principal;
+  /** Validated, defaulted inputs, set by the route helper. */
+  input?: { path: Record<string, unknown>; query: Record<string, unknown>; body: unknown };
+}
+
+export type AppContext = RouterContext<RequestState>;
+
+export function tenantIdOf(ctx: AppContext): string {
+  const p = ctx.state.principal;
+  if (p?.kind !== "tenant") throw new Error("tenantIdOf called on a route without tenant authentication");
+  return p.tenantId;
+}

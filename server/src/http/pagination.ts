@@ -1,0 +1,30 @@
+import { validationFailed } from "../errors.js";
+
+/** Opaque keyset cursor: the id of the last row served (ids are time-sortable, so newest-first = id desc). */
+export function encodeCursor(lastId: string): string {
+  return Buffer.from(JSON.stringify({ after: lastId }), "utf8").toString("base64url");
+}
+
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { after?: unknown };
+    if (typeof parsed.after === "string" && parsed.after.length > 0 && parsed.after.length <= 64) return parsed.after;
+  } catch {
+    // fall through to the validation error
+  }
+  throw validationFailed([{ path: "/query/cursor", message: "is not a cursor this API issued" }]);
+}
+
+export interface PageRequest {
+  limit: number;
+  after?: string;
+}
+
+/** Callers fetch limit + 1 rows; the extra row only tells whether another page exists. */
+export function toPage<Row extends { id: string }, Out>(rows: Row[], limit: number, shape: (row: Row) => Out) {
+  const hasMore = rows.length > limit;
+  const pageRows = hasMore ? rows.slice(0, limit) : rows;
+  const last = pageRows[pageRows.length - 1];
+  return { data: pageRows.map(shape), nextCursor: hasMore && last ? encodeCursor(last.id) : null };
+}

@@ -1,0 +1,25 @@
+import { randomUUID } from "node:crypto";
+import type { Next } from "koa";
+import type { Logger } from "pino";
+import type { AppContext } from "./context.js";
+
+const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Assigns the request id (a caller's X-Request-Id is kept when sane), a child logger, and logs completion. */
+export function requestContext(logger: Logger) {
+  return async function requestContextMiddleware(ctx: AppContext, next: Next) {
+    const incoming = ctx.get("x-request-id");
+    const requestId = VALID_REQUEST_ID.test(incoming) ? incoming : `req_${randomUUID()}`;
+    ctx.state.requestId = requestId;
+    ctx.state.log = logger.child({ requestId });
+    ctx.set("X-Request-Id", requestId);
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      // ctx.path, not ctx.url: query strings may carry an app's URL secret.
+      ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, "request");
+    }
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * The key-value port (design §6): what replicas share and may lose. Nonces, idempotency records of in-flight
+ * requests, rate-limit counters, cross-replica notifications. Postgres stays the source of truth; nothing stored here
+ * may be needed to route a call correctly.
+ *
+ * Two adapters: `memory.ts` (one process, no REDIS_URL) and `redis.ts`. Both pass test/unit/kv-contract.test.ts.
+ */
+export interface Kv {
+  /** Set only if absent; true when this call set it. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Atomically add `by` and return the new value; the TTL is set when the key is created. */
+  increment(key: string, by: number, ttlMs: number): Promise<number>;
+  publish(channel: string, message: string): Promise<void>;
+  /** Returns an unsubscribe function. */
+  subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Shared argument checks, so both adapters reject the same inputs the same way (Redis would reject a fractional or
+ * non-positive PX/INCRBY with a less helpful message, and memory would silently accept it).
+ * Every key must expire: nothing in this store is meant to live forever.
+ */
+export function checkTtl(ttlMs: number): number {
+  if (typeof ttlMs !== "number" || !Number.isFinite(ttlMs) || ttlMs <= 0) {
+    throw new RangeError(`kv: ttlMs must be a positive number of milliseconds (got ${String(ttlMs)})`);
+  }
+  return Math.ceil(ttlMs);
+}
+
+export function checkIncrement(by: number): number {
+  if (!Number.isSafeInteger(by)) throw new RangeError(`kv: increment must be a safe integer (got ${String(by)})`);
+  return by;
+}
+
+/**
+ * A subscriber that throws must not break delivery to the others or crash the process from inside a Redis socket
+ * callback; surface it as a process warning (visible in logs, not fatal).
+ */
+export function reportListenerError(channel: string, err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  process.emitWarning(`kv subscriber for channel ${JSON.stringify(channel)} threw: ${message}`, "KvListenerWarning");
+}

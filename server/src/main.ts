@@ -1,0 +1,65 @@
+import { once } from "node:events";
+import type { Server } from "node:http";
+import { ConfigError, loadConfig } from "./config.js";
+import { buildRuntime } from "./bootstrap.js";
+import { createApp } from "./app.js";
+import { startJobs } from "./jobs/index.js";
+
+function fail(message: string): never {
+  process.stderr.write(`maskline: ${message}\n`);
+  process.exit(1);
+}
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    fail(err instanceof ConfigError ? err.message : String(err));
+  }
+  const runtime = await buildRuntime(config).catch((err: unknown) =>
+    fail(`cannot start: ${err instanceof Error ? err.message : String(err)}`),
+  );
+  const { deps } = runtime;
+  const app = createApp(deps);
+  const jobs = startJobs(deps);
+  const server: Server = app.listen(config.port);
+  await once(server, "listening");
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+
+  const mode = deps.config.databaseUrl ? "postgres" : `embedded (${deps.config.dataDir})`;
+  deps.logger.info({ port, mode, redis: Boolean(deps.config.redisUrl) }, "maskline listening");
+  process.stdout.write(`\nMaskline is running at http://localhost:${port} (database: ${mode})\n`);
+  process.stdout.write(`  public base URL for webhooks: ${deps.config.publicBaseUrl}\n`);
+  if (runtime.generatedSecrets) {
+    // Printed once, on the run that generated it; it is kept (mode 0600) in the data folder.
+    process.stdout.write(
+      `  operator token (shown once, saved in ${runtime.generatedSecrets.path}):\n    ${runtime.generatedSecrets.adminToken}\n` +
+        `  create a tenant:\n    curl -s -X POST http://localhost:${port}/v1/admin/tenants \\\n` +
+        `      -H "Authorization: Bearer ${runtime.generatedSecrets.adminToken}" -H "Content-Type: application/json" \\\n` +
+        `      -d '{"name":"Acme"}'\n`,
+    );
+  }
+  process.stdout.write("\n");
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    deps.logger.info({ signal }, "shutting down: no new connections, finishing in-flight requests");
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const grace = setTimeout(() => server.closeAllConnections(), deps.config.shutdownGraceMs);
+    grace.unref();
+    await closed;
+    await jobs.stop();
+    await runtime.close();
+    deps.logger.info("stopped");
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+}
+
+void main();

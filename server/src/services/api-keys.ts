@@ -1,0 +1,62 @@
+import type { Deps } from "../deps.js";
+import { AppError, notFound } from "../errors.js";
+import { newId } from "../crypto/ids.js";
+import { generateApiKey, hashSecret } from "../crypto/tokens.js";
+import * as store from "../stores/api-keys.js";
+import type { ApiKeyRow } from "../stores/api-keys.js";
+import { iso, isoOrNull, type Schemas } from "./shapes.js";
+import type { PageRequest } from "../http/pagination.js";
+
+const LAST_USED_RESOLUTION_MS = 60_000;
+const KEY_FORMAT = /^mk_live_[1-9A-HJ-NP-Za-km-z]{20,64}$/;
+
+export const toApiKey = (row: ApiKeyRow): Schemas["ApiKey"] => ({
+  id: row.id,
+  name: row.name,
+  start: row.start,
+  createdAt: iso(row.created_at),
+  lastUsedAt: isoOrNull(row.last_used_at),
+  revokedAt: isoOrNull(row.revoked_at),
+});
+
+export async function createApiKey(
+  deps: Pick<Deps, "db">,
+  tenantId: string,
+  input: { name?: string | undefined },
+): Promise<Schemas["ApiKeyWithSecret"]> {
+  const key = generateApiKey();
+  const row = await store.insertApiKey(deps.db, {
+    id: newId("key"),
+    tenant_id: tenantId,
+    name: input.name ?? null,
+    start: key.start,
+    secret_hash: key.hash,
+  });
+  return { id: row.id, name: row.name, start: row.start, secret: key.secret, createdAt: iso(row.created_at) };
+}
+
+export async function listApiKeys(deps: Pick<Deps, "db">, tenantId: string, page: PageRequest) {
+  return store.listApiKeys(deps.db, tenantId, page);
+}
+
+export async function revokeApiKey(deps: Pick<Deps, "db" | "clock">, tenantId: string, id: string): Promise<void> {
+  const row = await store.revokeApiKey(deps.db, tenantId, id, deps.clock.now());
+  if (!row) throw notFound("API key");
+}
+
+/**
+ * Resolves a bearer secret to its tenant. Every request reads Postgres, so a key revoked through any replica
+ * is refused by all of them at once; the lookup is one unique-index probe. Unknown, revoked and malformed keys
+ * are indistinguishable to the caller.
+ */
+export async function authenticateApiKey(deps: Pick<Deps, "db" | "clock" | "logger">, secret: string) {
+  if (!KEY_FORMAT.test(secret)) throw new AppError("unauthorized", "A valid API key is required.");
+  const row = await store.findActiveKeyByHash(deps.db, hashSecret(secret));
+  if (!row) throw new AppError("unauthorized", "A valid API key is required.");
+  const now = deps.clock.now();
+  if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
+    // Bookkeeping, not on the request's path: a lost update only makes lastUsedAt a minute staler.
+    store.touchApiKey(deps.db, row.id, now).catch((err: unknown) => deps.logger.warn({ err }, "api key touch failed"));
+  }
+  return { tenantId: row.tenant_id, apiKeyId: row.id };
+}

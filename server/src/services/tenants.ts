@@ -1,0 +1,29 @@
+import type { Deps } from "../deps.js";
+import { notFound } from "../errors.js";
+import { newId } from "../crypto/ids.js";
+import * as store from "../stores/tenants.js";
+import type { TenantRow } from "../stores/tenants.js";
+import { createApiKey } from "./api-keys.js";
+import { iso, type Schemas } from "./shapes.js";
+import type { PageRequest } from "../http/pagination.js";
+
+export const toTenant = (row: TenantRow): Schemas["Tenant"] => ({ id: row.id, name: row.name, createdAt: iso(row.created_at) });
+
+/** A tenant and its first key, in one transaction: no tenant is left without a way in. */
+export async function createTenant(deps: Pick<Deps, "db">, input: { name: string }): Promise<Schemas["CreateTenantResponse"]> {
+  return deps.db.transaction(async (trx) => {
+    const tenant = await store.insertTenant(trx, { id: newId("ten"), name: input.name });
+    const apiKey = await createApiKey({ db: trx }, tenant.id, { name: "default" });
+    return { tenant: toTenant(tenant), apiKey };
+  });
+}
+
+export async function listTenants(deps: Pick<Deps, "db">, page: PageRequest) {
+  return store.listTenants(deps.db, page);
+}
+
+export async function requireTenant(deps: Pick<Deps, "db">, tenantId: string): Promise<TenantRow> {
+  const tenant = await store.findTenant(deps.db, tenantId);
+  if (!tenant) throw notFound("Tenant");
+  return tenant;
+}

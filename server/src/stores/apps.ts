@@ -1,0 +1,44 @@
+import type { Knex } from "knex";
+
+export interface AppRow {
+  id: string;
+  tenant_id: string;
+  name: string;
+  vobiz_auth_id: string;
+  auth_token_enc: string;
+  signature_required: boolean;
+  default_country: string;
+  ring_timeout_seconds: number;
+  messages: Record<string, string>;
+  url_secret: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export async function insertApp(db: Knex, row: Omit<AppRow, "created_at" | "updated_at">): Promise<AppRow> {
+  const [inserted] = await db<AppRow>("apps").insert(row).returning("*");
+  return inserted!;
+}
+
+export async function findApp(db: Knex, tenantId: string, id: string): Promise<AppRow | undefined> {
+  return db<AppRow>("apps").where({ tenant_id: tenantId, id }).first();
+}
+
+/** The webhook's lookup: the app id in the URL names the tenant; nothing else is trusted to. */
+export async function findAppForWebhook(db: Knex, id: string): Promise<AppRow | undefined> {
+  return db<AppRow>("apps").where({ id }).first();
+}
+
+export async function listApps(db: Knex, tenantId: string, page: { limit: number; after?: string }) {
+  const q = db<AppRow>("apps").where({ tenant_id: tenantId }).orderBy("id", "desc").limit(page.limit + 1);
+  if (page.after) q.where("id", "<", page.after);
+  return q;
+}
+
+export async function updateApp(db: Knex, tenantId: string, id: string, patch: Partial<AppRow>) {
+  const [row] = await db<AppRow>("apps")
+    .where({ tenant_id: tenantId, id })
+    .update({ ...patch, updated_at: db.fn.now() as unknown as Date })
+    .returning("*");
+  return row;
+}

@@ -1,0 +1,48 @@
+import type { Knex } from "knex";
+
+/** Transaction-scoped advisory lock: released at commit, so a crashed replica never holds it. */
+export async function tryAdvisoryXactLock(trx: Knex.Transaction, key: number): Promise<boolean> {
+  const result = await trx.raw<{ rows: Array<{ locked: boolean }> }>("select pg_try_advisory_xact_lock(?) as locked", [key]);
+  return result.rows[0]?.locked === true;
+}
+
+/** Marks a batch of open sessions past their expiry as expired and releases their participants. */
+export async function expireDueSessions(trx: Knex.Transaction, now: Date, batchSize: number): Promise<number> {
+  const result = await trx.raw<{ rows: Array<{ id: string }> }>(
+    `WITH due AS (
+       SELECT id FROM sessions WHERE status = 'open' AND expires_at <= ?
+        ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED
+     )
+     UPDATE sessions s SET status = 'expired' FROM due WHERE s.id = due.id RETURNING s.id`,
+    [now, batchSize],
+  );
+  const ids = result.rows.map((r) => r.id);
+  if (ids.length > 0) {
+    await trx("participants").whereIn("session_id", ids).where({ active: true }).update({ active: false, released_at: now });
+  }
+  return ids.length;
+}
+
+/**
+ * Privacy by design: sessions (with their participants' encrypted numbers) and call records older than the
+ * tenant's retention are deleted. Retention counts from when a session ended, or when a call started.
+ */
+export async function purgePastRetention(trx: Knex.Transaction, now: Date, defaultDays: number, batchSize: number) {
+  const retention = `make_interval(days => coalesce((t.settings->>'retentionDays')::int, ?))`;
+  const sessions = await trx.raw<{ rowCount: number }>(
+    `DELETE FROM sessions WHERE id IN (
+       SELECT s.id FROM sessions s JOIN tenants t ON t.id = s.tenant_id
+        WHERE s.status <> 'open' AND coalesce(s.closed_at, s.expires_at) < ?::timestamptz - ${retention}
+        LIMIT ?)`,
+    [now, defaultDays, batchSize],
+  );
+  const calls = await trx.raw<{ rowCount: number }>(
+    `DELETE FROM calls WHERE id IN (
+       SELECT c.id FROM calls c JOIN tenants t ON t.id = c.tenant_id
+        WHERE c.started_at < ?::timestamptz - ${retention}
+        LIMIT ?)`,
+    [now, defaultDays, batchSize],
+  );
+  const keys = await trx("idempotency_keys").where("created_at", "<", new Date(now.getTime() - 24 * 3600_000)).delete();
+  return { sessions: sessions.rowCount ?? 0, calls: calls.rowCount ?? 0, idempotencyKeys: keys };
+}

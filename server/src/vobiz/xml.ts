@@ -1,0 +1,99 @@
+/**
+ * The few VobizXML replies the answer path needs (docs/vobiz.md section 2), built by string concatenation.
+ *
+ * This runs on the hot path, so there is no DOM or builder library: each reply is a handful of concatenations.
+ * The one thing that must never go wrong is escaping: a bare `&` or `<` in a tenant's message or in a URL makes
+ * Vobiz drop the call with "invalid XML" (8011), so every interpolated value goes through `escapeXml`.
+ */
+
+const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
+
+/** `<Hangup>` accepts only `rejected` or `busy`; `rejected` as the first element refuses the call unanswered. */
+const HANGUP_REJECTED = '<Hangup reason="rejected"/>';
+
+const ENTITIES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&apos;",
+};
+
+// Besides the five markup characters, drop what XML 1.0 cannot carry at all, even as a character reference:
+// C0 controls other than tab/LF/CR, U+FFFE/U+FFFF and unpaired surrogates. Any of them would make the whole
+// reply invalid, and a tenant's message text is not trusted to be clean.
+const UNSAFE =
+  // eslint-disable-next-line no-control-regex
+  /[&<>"'\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Escapes text for use both as element content and inside a double- or single-quoted attribute. */
+export function escapeXml(s: string): string {
+  // replace() with no match returns the input without allocating, so clean strings (the common case) stay cheap.
+  return s.replace(UNSAFE, (ch) => ENTITIES[ch] ?? "");
+}
+
+export interface DialXmlInput {
+  /** Always the masking DID the caller sees: Vobiz refuses an unrented caller ID (3030) and Indian rules forbid others. */
+  callerId: string;
+  /** The other participant's real number, +E.164. */
+  number: string;
+  /** Ring time before the Dial gives up. */
+  timeoutSeconds: number;
+  /** Absolute URL called once when the Dial ends (with DialStatus etc.). */
+  actionUrl: string;
+  /** Maximum bridged time; Vobiz's default (14400 s) applies when omitted. */
+  timeLimitSeconds?: number;
+}
+
+function seconds(name: string, value: number): string {
+  // A NaN or fractional value would render as an attribute Vobiz rejects; fail loudly at the source instead.
+  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  return String(value);
+}
+
+/**
+ * Bridges the caller to one number. `redirect="false"` makes the action a notification only: the call's course is
+ * decided here, and a slow or failing dial-status endpoint cannot affect a live call.
+ */
+export function dialXml(input: DialXmlInput): string {
+  const timeLimit =
+    input.timeLimitSeconds === undefined ? "" : ` timeLimit="${seconds("timeLimitSeconds", input.timeLimitSeconds)}"`;
+  return (
+    DECLARATION +
+    '<Response><Dial callerId="' +
+    escapeXml(input.callerId) +
+    '" timeout="' +
+    seconds("timeoutSeconds", input.timeoutSeconds) +
+    '"' +
+    timeLimit +
+    ' action="' +
+    escapeXml(input.actionUrl) +
+    '" method="POST" redirect="false"><Number>' +
+    escapeXml(input.number) +
+    "</Number></Dial></Response>"
+  );
+}
+
+/**
+ * Refuses the call. With a message, `<Speak>` plays it first (which answers, and so bills, the call); without one,
+ * `<Hangup>` comes first and the call is rejected unanswered. A blank message counts as none: an empty `<Speak>`
+ * would answer the call only to say nothing.
+ */
+export function rejectXml(message: string | null): string {
+  if (message === null || message.trim() === "") return DECLARATION + "<Response>" + HANGUP_REJECTED + "</Response>";
+  return DECLARATION + "<Response><Speak>" + escapeXml(message) + "</Speak>" + HANGUP_REJECTED + "</Response>";
+}
+
+/** The reply to end-of-call notices and other callbacks that must not change the call. */
+export function emptyXml(): string {
+  return DECLARATION + "<Response></Response>";
+}
+
+/**
+ * The reply when the service cannot decide (e.g. the database is down): a polite message and a hangup rather than
+ * an error status or silence, either of which would drop the call with a carrier error instead. Same shape as a
+ * rejection; the separate name keeps call sites honest about why the call ends.
+ */
+export function unavailableXml(message: string): string {
+  return rejectXml(message);
+}
