@@ -76,7 +76,7 @@ describe("encrypt / decrypt", () => {
       [parts[0], parts[1], parts[2], flipChar(parts[3]!, 0), parts[4]].join("."), // ciphertext
       [parts[0], parts[1], parts[2], parts[3], flipChar(parts[4]!, 2)].join("."), // tag
       [parts[0], parts[1], flipChar(parts[2]!, 1), parts[3], parts[4]].join("."), // iv
-      [parts[0], parts[1], parts[2], parts[3].slice(0, -2), parts[4]].join("."), // truncated
+      [parts[0], parts[1], parts[2], parts[3]!.slice(0, -2), parts[4]].join("."), // truncated
       "v2" + token.slice(2), // version
       token + ".extra",
       "garbage",

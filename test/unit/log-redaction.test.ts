@@ -1,3 +1,6 @@
+import { createServer } from "node:http";
+import type { IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { redactDeep, redactPhoneNumbers } from "../../server/src/logging/redact.js";
@@ -67,6 +70,13 @@ describe("redactDeep", () => {
     expect(JSON.stringify(out)).not.toMatch(/9888800001/);
   });
 
+  it("bounds the work on huge values", () => {
+    const out = redactDeep(Array.from({ length: 10_000 }, () => ({ n: E164 }))) as unknown[];
+    expect(out).toHaveLength(10_000);
+    expect(out.at(-1)).toBe("[Truncated]");
+    expect(JSON.stringify(out)).not.toMatch(/9888800001/);
+  });
+
   it("leaves non-strings as they are", () => {
     expect(redactDeep(42)).toBe(42);
     expect(redactDeep(null)).toBeNull();
@@ -99,6 +109,7 @@ describe("createLogger", () => {
     logger.error(new Error(`carrier rejected ${E164}`));
     logger.error(new Error(`carrier rejected ${BARE}`), "with message");
     logger.error({ err: new Error(`boom ${E164}`) }, "wrapped");
+    logger.error({ err: new Error(`bare ${BARE}`) });
     logger.info({ req: { method: "POST", url: `/v1/vobiz/app_1/answer?From=${BARE}&To=%2B${BARE}&k=s3cr3t`, headers: { authorization: "Bearer x", "user-agent": "Vobiz/1.0" } } }, "request");
     logger.info({ bytes: 10485760, expiresAt: 1795968000000, note: `re ${E164}` }, "numeric fields");
 
@@ -111,7 +122,8 @@ describe("createLogger", () => {
     expect(text).toContain("+91******0001");
 
     const recs = records();
-    expect(recs).toHaveLength(9);
+    expect(recs).toHaveLength(10);
+    expect(recs.find((r) => String(r.msg).startsWith("bare "))?.msg).toBe("bare ********0001");
     // JSON numbers are left alone (masking them would break the JSON and lose useful values); the line stays valid.
     expect(recs.find((r) => r.msg === "numeric fields")).toMatchObject({ bytes: 10485760, expiresAt: 1795968000000, note: "re +91******0001" });
     const routed = recs.find((r) => r.msg === "routed")!;
@@ -127,6 +139,32 @@ describe("createLogger", () => {
       url: "/v1/vobiz/app_1/answer?From=********0001&To=%2B91******0001&k=[redacted]",
       userAgent: "Vobiz/1.0",
     });
+  });
+
+  it("reduces a real Node request to method, URL (secret k dropped, numbers masked) and user agent", async () => {
+    const received = new Promise<IncomingMessage>((resolve) => {
+      const server = createServer((req, res) => {
+        resolve(req);
+        res.end();
+        server.close();
+      }).listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo;
+        void fetch(`http://127.0.0.1:${port}/v1/vobiz/app_1/answer?k=topsecret&From=%2B${BARE}`, {
+          method: "POST",
+          headers: { authorization: "Bearer sk_live_hunter2", "user-agent": "Vobiz-Webhook/2.0", "x-from": E164 },
+          body: "From=" + BARE,
+        });
+      });
+    });
+    const req = await received;
+    const { logger, output, records } = memoryLogger();
+    logger.info({ req }, "incoming");
+    expect(records()[0]!.req).toEqual({
+      method: "POST",
+      url: "/v1/vobiz/app_1/answer?k=[redacted]&From=%2B91******0001",
+      userAgent: "Vobiz-Webhook/2.0",
+    });
+    expect(output()).not.toMatch(/topsecret|hunter2|9888800001/);
   });
 
   it("keeps ISO timestamps, pid and level, and no hostname", () => {

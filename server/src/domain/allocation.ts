@@ -15,6 +15,11 @@ export interface DidChoiceInput {
   lastDidId: string | null;
   /** DIDs that lost a race in this allocation already (a concurrent session took them). */
   excludedDidIds?: ReadonlySet<string>;
+  /**
+   * A soft preference: the other participant's DID in the same session. Both may share one DID (routing is
+   * by caller and DID), but two different numbers are easier for people to tell apart when both are free.
+   */
+  avoidDidId?: string | null;
   /** Injected for tests; defaults to Math.random. */
   random?: () => number;
 }
@@ -24,8 +29,9 @@ export function chooseDid(input: DidChoiceInput): string | null {
   const free = input.poolDidIds.filter((id) => !input.heldDidIds.has(id) && !excluded.has(id));
   if (free.length === 0) return null;
   if (input.lastDidId && free.includes(input.lastDidId)) return input.lastDidId;
+  const preferred = free.length > 1 && input.avoidDidId ? free.filter((id) => id !== input.avoidDidId) : free;
   const random = input.random ?? Math.random;
-  return free[Math.floor(random() * free.length)] ?? free[0]!;
+  return preferred[Math.floor(random() * preferred.length)] ?? preferred[0]!;
 }
 
 /** How many more sessions this person can join in a pool: what `pool_exhausted` is about. */

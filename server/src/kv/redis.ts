@@ -8,6 +8,8 @@
  *   - After start-up, ioredis reconnects in the background, but commands do not queue while it is down
  *     (`enableOfflineQueue: false`) and each has a timeout: callers get a quick rejection and decide (fail open on a
  *     rate limit, fail closed on a nonce) instead of hanging a webhook past the carrier's deadline.
+ * Pub/sub is fire-and-forget, as in Redis: after a reconnect ioredis resubscribes, but messages published while a
+ * replica was disconnected are gone. Use it for "go and re-read Postgres" hints, never as the only copy of a fact.
  * Keys and channels are prefixed by hand (not ioredis `keyPrefix`, which does not apply to pub/sub channels), so
  * several deployments or test runs can share one Redis.
  */

@@ -23,10 +23,10 @@ export interface CreateLoggerOptions {
   destination?: DestinationStream;
 }
 
-// Query parameters whose values are secrets: `k` is the per-app URL secret on carrier webhooks (design §5).
 // A JSON string literal, escapes included.
 const JSON_STRING = /"(?:[^"\\]|\\.)*"/g;
 
+// Query parameters whose values are secrets: `k` is the per-app URL secret on carrier webhooks (design §5).
 const SECRET_QUERY_KEYS = new Set(["k"]);
 
 function asRecord(value: unknown): Record<string, unknown> {
@@ -53,7 +53,7 @@ export function redactUrl(url: string): string {
       return SECRET_QUERY_KEYS.has(key) ? `${rawKey}=[redacted]` : pair;
     })
     .join("&");
-  // The fragment never reaches the server in practice; drop it rather than reason about it.
+  // A fragment never reaches the server in practice; it is dropped rather than reasoned about.
   return redactPhoneNumbers(`${url.slice(0, q)}?${cleaned}`);
 }
 
@@ -70,12 +70,27 @@ export function serializeError(err: unknown): unknown {
 export function serializeRequest(req: unknown): unknown {
   const r = asRecord(req);
   const headers = asRecord(r.headers ?? r.header);
+  const rawUrl = r.originalUrl ?? r.url;
   const out: Record<string, unknown> = {
     method: typeof r.method === "string" ? r.method : undefined,
-    url: typeof (r.originalUrl ?? r.url) === "string" ? redactUrl(String(r.originalUrl ?? r.url)) : undefined,
+    url: typeof rawUrl === "string" ? redactUrl(rawUrl) : undefined,
   };
-  const ua = headers["user-agent"];
+  // `r.userAgent`: the serializer may see its own output again (formatters.log, then pino's serializer pass).
+  const ua = headers["user-agent"] ?? r.userAgent;
   if (typeof ua === "string") out.userAgent = redactPhoneNumbers(ua);
+  return out;
+}
+
+// Applied in formatters.log *before* the generic redaction, so a raw IncomingMessage under `req` is reduced to three
+// fields instead of being walked (sockets, parsers…). pino applies them once more afterwards; both are idempotent.
+const SERIALIZERS: Record<string, (value: unknown) => unknown> = { err: serializeError, req: serializeRequest };
+
+function redactLogObject(object: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) {
+    const serializer = SERIALIZERS[key];
+    out[redactPhoneNumbers(key)] = serializer ? serializer(value) : redactDeep(value);
+  }
   return out;
 }
 
@@ -85,10 +100,10 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     // No hostname (noise in containers, and it is added by the log shipper); pid tells replicas' processes apart.
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-    serializers: { err: serializeError, req: serializeRequest },
+    serializers: SERIALIZERS,
     formatters: {
-      log: (object) => redactDeep(object) as Record<string, unknown>,
-      bindings: (bindings) => redactDeep(bindings) as Record<string, unknown>,
+      log: redactLogObject,
+      bindings: (bindings) => redactLogObject(bindings),
     },
     hooks: {
       logMethod(args, method) {
@@ -104,7 +119,14 @@ export function createLogger(options: CreateLoggerOptions): Logger {
         } else {
           // The merging object is redacted by formatters.log; the message and its arguments are redacted here.
           const [msg, ...fmt] = rest;
-          out = [first, ...(typeof msg === "string" ? [redactPhoneNumbers(msg)] : msg === undefined ? [] : [redactDeep(msg)]), ...fmt.map(redactDeep)];
+          const obj = asRecord(first);
+          if (msg === undefined && obj.msg === undefined && obj.err instanceof Error) {
+            // pino would take `msg` from `err.message` verbatim; supply the redacted one instead.
+            out = [first, redactPhoneNumbers(obj.err.message)];
+          } else {
+            const message = typeof msg === "string" ? [redactPhoneNumbers(msg)] : msg === undefined ? [] : [redactDeep(msg)];
+            out = [first, ...message, ...fmt.map(redactDeep)];
+          }
         }
         return method.apply(this, out as Parameters<typeof method>);
       },

@@ -13,6 +13,7 @@
 import { maskNumber } from "../phone/numbers.js";
 
 const MAX_DEPTH = 8;
+const MAX_NODES = 2_000;
 
 // One left-to-right scan with alternation: at each position the protected shapes are tried first, and a protected
 // match is consumed whole, so a phone pattern can never start inside a date, UUID or identifier.
@@ -68,60 +69,68 @@ export function redactPhoneNumbers(text: string): string {
   );
 }
 
+interface WalkState {
+  /** Objects on the current path (not all visited ones): an object referenced twice is printed twice, a cycle once. */
+  seen: Set<object>;
+  /** Nodes left to visit: bounds the cost of logging something huge (an IncomingMessage, a 100k-element array). */
+  budget: number;
+}
+
 /** An Error as a plain, redacted object: message, stack and own fields survive, phone numbers do not. */
-function errorToObject(err: Error, seen: Set<object>, depth: number): Record<string, unknown> {
+function errorToObject(err: Error, state: WalkState, depth: number): Record<string, unknown> {
   const out: Record<string, unknown> = {
     type: err.constructor?.name ?? "Error",
     message: redactPhoneNumbers(String(err.message)),
   };
   if (typeof err.stack === "string") out.stack = redactPhoneNumbers(err.stack);
   for (const key of Object.keys(err)) {
-    out[redactPhoneNumbers(key)] = walk((err as unknown as Record<string, unknown>)[key], seen, depth + 1);
+    out[redactPhoneNumbers(key)] = walk((err as unknown as Record<string, unknown>)[key], state, depth + 1);
   }
-  if (err.cause !== undefined) out.cause = walk(err.cause, seen, depth + 1);
-  if (err instanceof AggregateError) out.errors = walk(err.errors, seen, depth + 1);
+  if (err.cause !== undefined) out.cause = walk(err.cause, state, depth + 1);
+  if (err instanceof AggregateError) out.errors = walk(err.errors, state, depth + 1);
   return out;
 }
 
-function walk(value: unknown, seen: Set<object>, depth: number): unknown {
+function walk(value: unknown, state: WalkState, depth: number): unknown {
   if (typeof value === "string") return redactPhoneNumbers(value);
   if (value === null || typeof value !== "object") return value; // numbers, booleans, bigint, undefined, functions
   if (depth >= MAX_DEPTH) return "[MaxDepth]";
-  if (seen.has(value)) return "[Circular]";
+  if (state.seen.has(value)) return "[Circular]";
   if (value instanceof Date) return value;
   if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return `[Binary ${(value as ArrayBufferView).byteLength} bytes]`;
+  if (--state.budget < 0) return "[Truncated]";
 
-  // `seen` holds the current path only, so an object referenced twice (not a cycle) is still printed twice.
-  seen.add(value);
+  state.seen.add(value);
   try {
-    if (value instanceof Error) return errorToObject(value, seen, depth);
-    if (Array.isArray(value)) return value.map((item) => walk(item, seen, depth + 1));
+    if (value instanceof Error) return errorToObject(value, state, depth);
+    if (Array.isArray(value)) return value.map((item) => walk(item, state, depth + 1));
     if (value instanceof Map) {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of value) out[redactPhoneNumbers(String(k))] = walk(v, seen, depth + 1);
+      for (const [k, v] of value) out[redactPhoneNumbers(String(k))] = walk(v, state, depth + 1);
       return out;
     }
-    if (value instanceof Set) return [...value].map((item) => walk(item, seen, depth + 1));
+    if (value instanceof Set) return [...value].map((item) => walk(item, state, depth + 1));
     const proto = Object.getPrototypeOf(value) as unknown;
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (proto !== Object.prototype && proto !== null && typeof toJSON === "function") {
       // URL, Koa request/response and similar know their own JSON form; redact that form.
-      return walk(toJSON.call(value), seen, depth + 1);
+      return walk(toJSON.call(value), state, depth + 1);
     }
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value)) {
-      out[redactPhoneNumbers(key)] = walk((value as Record<string, unknown>)[key], seen, depth + 1);
+      out[redactPhoneNumbers(key)] = walk((value as Record<string, unknown>)[key], state, depth + 1);
     }
     return out;
   } finally {
-    seen.delete(value);
+    state.seen.delete(value);
   }
 }
 
 /**
  * A redacted copy of `value`: strings (and object keys) anywhere inside are scrubbed, errors become plain objects
- * with redacted message and stack, cycles become "[Circular]", depth is capped. The input is never modified.
+ * with redacted message and stack, cycles become "[Circular]", depth and total size are capped. The input is never
+ * modified.
  */
 export function redactDeep(value: unknown): unknown {
-  return walk(value, new Set<object>(), 0);
+  return walk(value, { seen: new Set<object>(), budget: MAX_NODES }, 0);
 }

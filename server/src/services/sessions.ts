@@ -93,6 +93,7 @@ export async function createSession(deps: Pick<Deps, "db" | "keys" | "clock">, t
             heldDidIds: new Set(held.filter((h) => h.number_bidx === person.bidx).map((h) => h.proxy_number_id)),
             lastDidId: last.get(person.bidx) ?? null,
             excludedDidIds: excluded.get(person.bidx)!,
+            avoidDidId: person.position === 1 ? picked.get(people[0]!.bidx) : null,
           });
           if (!did) {
             throw new AppError(

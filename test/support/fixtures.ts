@@ -1,0 +1,60 @@
+import type { TestServer } from "./harness.js";
+
+export const AUTH_TOKEN = "vobiz-test-auth-token";
+
+export interface TenantFixture {
+  tenantId: string;
+  apiKey: string;
+  app: { id: string; answerUrl: string; hangupUrl: string; dialStatusUrl: string };
+  dids: string[];
+  pool: string;
+}
+
+async function expectJson<T>(res: Response, status: number, what: string): Promise<T> {
+  const text = await res.text();
+  if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** A tenant with one Vobiz app and a pool of DIDs, all made through the public API. */
+export async function tenantWithPool(
+  server: TestServer,
+  opts: { dids?: number | string[]; pool?: string; app?: Record<string, unknown> } = {},
+): Promise<TenantFixture> {
+  const { tenantId, apiKey } = await server.createTenant();
+  const app = await expectJson<TenantFixture["app"]>(
+    await server.request("/v1/apps", {
+      method: "POST",
+      apiKey,
+      json: { name: "Test app", vobizAuthId: "MA_TEST", vobizAuthToken: AUTH_TOKEN, ...opts.app },
+    }),
+    201,
+    "creating an app",
+  );
+  const dids = Array.isArray(opts.dids) ? opts.dids : uniqueDids(opts.dids ?? 2);
+  const pool = opts.pool ?? "default";
+  const imported = await expectJson<{ data: Array<{ number: string }> }>(
+    await server.request("/v1/numbers", { method: "POST", apiKey, json: { appId: app.id, numbers: dids, pool } }),
+    201,
+    "importing numbers",
+  );
+  return { tenantId, apiKey, app, dids: imported.data.map((n) => n.number), pool };
+}
+
+// DIDs are claimed globally (one app of one tenant each), and the real-Postgres database is shared by every
+// test file and run, so each fixture draws numbers nobody else holds: random within a 10^8 range.
+export function uniqueDids(count: number): string[] {
+  const out = new Set<string>();
+  while (out.size < count) out.add(`+9190${String(Math.floor(Math.random() * 1e8)).padStart(8, "0")}`);
+  return [...out];
+}
+
+/** Distinct, valid Indian mobile numbers for people (never DIDs). */
+export function people(count: number, offset = 0): string[] {
+  const start = Math.floor(Math.random() * 1e6) * 100;
+  return Array.from({ length: count }, (_, i) => `+9198${String((start + offset + i) % 1e8).padStart(8, "0")}`);
+}
+
+export async function createSession(server: TestServer, apiKey: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {
+  return server.request("/v1/sessions", { method: "POST", apiKey, json: body, headers });
+}
