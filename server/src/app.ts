@@ -9,6 +9,11 @@ import { healthRoutes } from "./routes/health.js";
 import { adminRoutes } from "./routes/admin.js";
 import { apiKeyRoutes } from "./routes/api-keys.js";
 import { sessionRoutes } from "./routes/sessions.js";
+import { appRoutes } from "./routes/apps.js";
+import { numberRoutes } from "./routes/numbers.js";
+import { poolRoutes } from "./routes/pools.js";
+import { vobizRoutes } from "./routes/vobiz.js";
+import { callRoutes } from "./routes/calls.js";
 
 export const BODY_LIMIT = "64kb";
 
@@ -18,6 +23,11 @@ export function buildRouter(deps: Deps): Router<RequestState> {
   adminRoutes(router, deps);
   apiKeyRoutes(router, deps);
   sessionRoutes(router, deps);
+  appRoutes(router, deps);
+  numberRoutes(router, deps);
+  poolRoutes(router, deps);
+  vobizRoutes(router, deps);
+  callRoutes(router, deps);
   return router;
 }
 

@@ -41,6 +41,13 @@ async function render(db: Knex, tenantId: string, rows: SessionRow[], now: Date)
   return rows.map((r) => toSession(r, views, now));
 }
 
+/** A picked DID was released between reading the pool and allocating: pick again without it. */
+class ReleasedDidError extends Error {
+  constructor(readonly picks: Array<[string, string]>) {
+    super("picked DID was released");
+  }
+}
+
 const describeParticipant = (position: number, label: string | undefined) =>
   `participants[${position}]${label ? ` (${label})` : ""}`;
 
@@ -104,6 +111,11 @@ export async function createSession(deps: Pick<Deps, "db" | "keys" | "clock">, t
           }
           picked.set(person.bidx, did);
         }
+        // The pool was read before this transaction; a DID released since then must not get a participant.
+        // FOR SHARE does not block concurrent sessions on the same DID, only a release (FOR UPDATE).
+        const stillActive = new Set((await numbers.lockActiveNumbers(trx, tenantId, [...new Set(picked.values())])).map((n) => n.id));
+        const released = [...picked].filter(([, did]) => !stillActive.has(did));
+        if (released.length > 0) throw new ReleasedDidError(released);
         const session = await store.insertSession(trx, {
           id: newId("ses"),
           tenant_id: tenantId,
@@ -132,6 +144,11 @@ export async function createSession(deps: Pick<Deps, "db" | "keys" | "clock">, t
       });
       return getSession(deps, tenantId, sessionId);
     } catch (err) {
+      if (err instanceof ReleasedDidError) {
+        for (const [bidx, did] of err.picks) excluded.get(bidx)!.add(did);
+        poolIds.splice(0, poolIds.length, ...poolIds.filter((id) => !err.picks.some(([, did]) => did === id)));
+        continue;
+      }
       if (!isPairingConflict(err)) throw err;
       // A concurrent session committed one of the DIDs we picked; the next attempt re-reads what is held.
       for (const [bidx, did] of picked) excluded.get(bidx)!.add(did);

@@ -1,0 +1,90 @@
+import type { Deps } from "../deps.js";
+import { notFound } from "../errors.js";
+import { newId } from "../crypto/ids.js";
+import { generateToken } from "../crypto/tokens.js";
+import { webhookUrls } from "../domain/webhook-urls.js";
+import * as store from "../stores/apps.js";
+import type { AppRow } from "../stores/apps.js";
+import type { PageRequest } from "../http/pagination.js";
+import { iso, type Schemas } from "./shapes.js";
+
+const URL_SECRET_BYTES = 24;
+const DEFAULT_COUNTRY = "IN";
+const DEFAULT_RING_TIMEOUT_SECONDS = 30;
+
+type AppMessages = Schemas["AppMessages"];
+
+/** Only the message fields a tenant set: unset ones fall back to the defaults at call time. */
+function messagesOf(stored: Record<string, string> | null | undefined): AppMessages {
+  const out: Record<string, string> = {};
+  for (const key of ["notInService", "sessionEnded", "notAllowed", "unavailable"] as const) {
+    const value = stored?.[key];
+    if (typeof value === "string") out[key] = value;
+  }
+  return out as AppMessages;
+}
+
+/** The App on the wire. The auth token (encrypted at rest) is never part of it. */
+export function toApp(row: AppRow, publicBaseUrl: string): Schemas["App"] {
+  return {
+    id: row.id,
+    name: row.name,
+    vobizAuthId: row.vobiz_auth_id,
+    signatureRequired: row.signature_required,
+    defaultCountry: row.default_country,
+    ringTimeoutSeconds: row.ring_timeout_seconds,
+    messages: messagesOf(row.messages),
+    ...webhookUrls(publicBaseUrl, row.id, row.url_secret),
+    createdAt: iso(row.created_at),
+  };
+}
+
+export async function createApp(
+  deps: Pick<Deps, "db" | "keys" | "config">,
+  tenantId: string,
+  input: Schemas["CreateAppRequest"],
+): Promise<Schemas["App"]> {
+  const row = await store.insertApp(deps.db, {
+    id: newId("app"),
+    tenant_id: tenantId,
+    name: input.name,
+    vobiz_auth_id: input.vobizAuthId,
+    auth_token_enc: deps.keys.encrypt(input.vobizAuthToken),
+    signature_required: input.signatureRequired ?? true,
+    default_country: input.defaultCountry ?? DEFAULT_COUNTRY,
+    ring_timeout_seconds: input.ringTimeoutSeconds ?? DEFAULT_RING_TIMEOUT_SECONDS,
+    messages: messagesOf(input.messages),
+    url_secret: generateToken(URL_SECRET_BYTES),
+  });
+  return toApp(row, deps.config.publicBaseUrl);
+}
+
+export async function listApps(deps: Pick<Deps, "db">, tenantId: string, page: PageRequest) {
+  return store.listApps(deps.db, tenantId, page);
+}
+
+export async function getApp(deps: Pick<Deps, "db" | "config">, tenantId: string, id: string): Promise<Schemas["App"]> {
+  const row = await store.findApp(deps.db, tenantId, id);
+  if (!row) throw notFound("App");
+  return toApp(row, deps.config.publicBaseUrl);
+}
+
+/** Changes any field; a new `vobizAuthToken` is re-encrypted, `messages` replaces the whole object. */
+export async function updateApp(
+  deps: Pick<Deps, "db" | "keys" | "config">,
+  tenantId: string,
+  id: string,
+  input: Schemas["UpdateAppRequest"],
+): Promise<Schemas["App"]> {
+  const patch: Partial<AppRow> = {};
+  if (input.name !== undefined) patch.name = input.name;
+  if (input.vobizAuthId !== undefined) patch.vobiz_auth_id = input.vobizAuthId;
+  if (input.vobizAuthToken !== undefined) patch.auth_token_enc = deps.keys.encrypt(input.vobizAuthToken);
+  if (input.signatureRequired !== undefined) patch.signature_required = input.signatureRequired;
+  if (input.defaultCountry !== undefined) patch.default_country = input.defaultCountry;
+  if (input.ringTimeoutSeconds !== undefined) patch.ring_timeout_seconds = input.ringTimeoutSeconds;
+  if (input.messages !== undefined) patch.messages = messagesOf(input.messages);
+  const row = await store.updateApp(deps.db, tenantId, id, patch);
+  if (!row) throw notFound("App");
+  return toApp(row, deps.config.publicBaseUrl);
+}

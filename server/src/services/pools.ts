@@ -1,0 +1,35 @@
+import type { Deps } from "../deps.js";
+import { notFound } from "../errors.js";
+import * as store from "../stores/pools.js";
+import type { PoolFiguresRow } from "../stores/pools.js";
+import type { Schemas } from "./shapes.js";
+
+/**
+ * A pool needs as many DIDs as the most sessions any one person is in at once (design §4), so headroom and
+ * utilisation are measured against the busiest person, not the session count.
+ */
+export function toPool(row: PoolFiguresRow): Schemas["Pool"] {
+  const numbers = Number(row.numbers);
+  const busiest = Number(row.busiest);
+  return {
+    pool: row.pool,
+    numbers,
+    activeSessions: Number(row.active_sessions),
+    busiestParticipantSessions: busiest,
+    headroom: Math.max(0, numbers - busiest),
+    utilisation: numbers > 0 ? busiest / numbers : 0,
+  };
+}
+
+/** 404 when the tenant has never had a number (active or released) in the pool. */
+export async function getPool(deps: Pick<Deps, "db" | "clock">, tenantId: string, pool: string): Promise<Schemas["Pool"]> {
+  const [row] = await store.poolFigures(deps.db, tenantId, deps.clock.now(), pool);
+  if (!row) throw notFound("Pool");
+  return toPool(row);
+}
+
+/** Every pool that holds at least one number (active or released), by name. */
+export async function listPools(deps: Pick<Deps, "db" | "clock">, tenantId: string): Promise<Schemas["PoolList"]> {
+  const rows = await store.poolFigures(deps.db, tenantId, deps.clock.now());
+  return { data: rows.map(toPool) };
+}

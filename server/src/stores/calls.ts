@@ -1,0 +1,119 @@
+import type { Knex } from "knex";
+import type { CallDecision, CallStatus } from "../domain/call-decision.js";
+import { TERMINAL_CALL_STATUSES } from "../domain/call-decision.js";
+
+/**
+ * One row per carrier call, unique per (tenant, CallUUID). Nothing here is a real number in plain text:
+ * `proxy_number` is the dialled masking DID, and the XML we replied (which holds the other person's real number when
+ * bridged) is kept only encrypted, in `reply_enc`, so a retried webhook gets the very same answer.
+ */
+export interface CallRow {
+  id: string;
+  tenant_id: string;
+  app_id: string;
+  call_uuid: string;
+  session_id: string | null;
+  proxy_number: string | null;
+  from_participant_id: string | null;
+  to_participant_id: string | null;
+  decision: CallDecision;
+  status: CallStatus;
+  dial_status: string | null;
+  reply_enc: string | null;
+  started_at: Date;
+  answered_at: Date | null;
+  ended_at: Date | null;
+  duration_seconds: number | null;
+  hangup_cause: string | null;
+  updated_at: Date;
+}
+
+export type NewCallRow = Omit<
+  CallRow,
+  "dial_status" | "answered_at" | "ended_at" | "duration_seconds" | "hangup_cause" | "updated_at"
+>;
+
+/** Inserts unless (tenant, call_uuid) exists; true when this call inserted it (a concurrent duplicate lost). */
+export async function insertCallIfAbsent(db: Knex, row: NewCallRow): Promise<boolean> {
+  const inserted = await db<CallRow>("calls").insert(row).onConflict(["tenant_id", "call_uuid"]).ignore().returning("id");
+  return inserted.length > 0;
+}
+
+export async function findCallByUuid(db: Knex, tenantId: string, callUuid: string): Promise<CallRow | undefined> {
+  return db<CallRow>("calls").where({ tenant_id: tenantId, call_uuid: callUuid }).first();
+}
+
+export async function findCall(db: Knex, tenantId: string, id: string): Promise<CallRow | undefined> {
+  return db<CallRow>("calls").where({ tenant_id: tenantId, id }).first();
+}
+
+export interface HangupUpdate {
+  status: CallStatus;
+  endedAt: Date;
+  answeredAt: Date | null;
+  durationSeconds: number | null;
+  hangupCause: string | null;
+}
+
+/**
+ * The end-of-call notice. Idempotent: the same notice twice leaves the same row. The A-leg's cause is the call's
+ * cause, so it replaces whatever the dial-status callback put there; absent fields keep what is stored.
+ * Returns false when no call has this CallUUID (nothing is written).
+ */
+export async function recordHangup(db: Knex, tenantId: string, appId: string, callUuid: string, u: HangupUpdate) {
+  const count = await db<CallRow>("calls")
+    .where({ tenant_id: tenantId, app_id: appId, call_uuid: callUuid })
+    .update({
+      status: u.status,
+      ended_at: u.endedAt,
+      answered_at: u.answeredAt ?? (db.raw("answered_at") as unknown as Date),
+      duration_seconds: u.durationSeconds ?? (db.raw("duration_seconds") as unknown as number),
+      hangup_cause: u.hangupCause ?? (db.raw("hangup_cause") as unknown as string),
+      updated_at: db.fn.now() as unknown as Date,
+    });
+  return count > 0;
+}
+
+export interface DialStatusUpdate {
+  dialStatus: string | null;
+  /** The CallStatus sent with the callback; never moves a finished call back to a live state. */
+  status: CallStatus | null;
+  answeredAt: Date | null;
+  hangupCause: string | null;
+}
+
+/**
+ * The `<Dial action>` callback. It may arrive before or after the hangup notice, so it only fills what the hangup
+ * notice has not settled: answered_at and hangup_cause only when still empty, status only while the call is live.
+ */
+export async function recordDialStatus(db: Knex, tenantId: string, appId: string, callUuid: string, u: DialStatusUpdate) {
+  const terminal = TERMINAL_CALL_STATUSES.map(() => "?").join(", ");
+  const count = await db<CallRow>("calls")
+    .where({ tenant_id: tenantId, app_id: appId, call_uuid: callUuid })
+    .update({
+      dial_status: u.dialStatus ?? (db.raw("dial_status") as unknown as string),
+      status: (u.status
+        ? db.raw(`CASE WHEN status IN (${terminal}) THEN status ELSE ? END`, [...TERMINAL_CALL_STATUSES, u.status])
+        : db.raw("status")) as unknown as CallStatus,
+      answered_at: db.raw("COALESCE(answered_at, ?)", [u.answeredAt]) as unknown as Date,
+      hangup_cause: db.raw("COALESCE(hangup_cause, ?)", [u.hangupCause]) as unknown as string,
+      updated_at: db.fn.now() as unknown as Date,
+    });
+  return count > 0;
+}
+
+export interface CallFilter {
+  sessionId?: string;
+  decision?: CallDecision;
+  limit: number;
+  after?: string;
+}
+
+/** Newest first, keyset on id (time-sortable): the (tenant_id, id) and (tenant_id, session_id, id) indexes. */
+export async function listCalls(db: Knex, tenantId: string, f: CallFilter): Promise<CallRow[]> {
+  const q = db<CallRow>("calls").where({ tenant_id: tenantId }).orderBy("id", "desc").limit(f.limit + 1);
+  if (f.after) q.where("id", "<", f.after);
+  if (f.sessionId) q.where({ session_id: f.sessionId });
+  if (f.decision) q.where({ decision: f.decision });
+  return q;
+}

@@ -1,0 +1,57 @@
+import type { Knex } from "knex";
+
+export interface PoolFiguresRow {
+  pool: string;
+  numbers: number;
+  active_sessions: number;
+  busiest: number;
+}
+
+/**
+ * Sizing figures of a tenant's pools (one pool, or all that hold a number, active or released), aggregated in
+ * one statement. Open means status 'open' and expires_at > now, whatever the sweeper has got round to.
+ *
+ * - numbers: active DIDs of the pool.
+ * - active_sessions: open sessions drawing on the pool.
+ * - busiest: the most active participant rows, in open sessions, on the pool's DIDs, that any one person
+ *   (number_bidx) has; reached from the pool's DIDs through the partial index of active rows.
+ */
+export async function poolFigures(db: Knex, tenantId: string, now: Date, pool?: string): Promise<PoolFiguresRow[]> {
+  const onePool = pool !== undefined;
+  const poolFilter = (alias: string) => (onePool ? `AND ${alias}.pool = :pool` : "");
+  const result = await db.raw<{ rows: PoolFiguresRow[] }>(
+    `WITH pools AS (
+       SELECT n.pool, (count(*) FILTER (WHERE n.status = 'active'))::int AS numbers
+         FROM numbers n
+        WHERE n.tenant_id = :tenantId ${poolFilter("n")}
+        GROUP BY n.pool
+     ),
+     open_sessions AS (
+       SELECT s.pool, count(*)::int AS active_sessions
+         FROM sessions s
+        WHERE s.tenant_id = :tenantId AND s.status = 'open' AND s.expires_at > :now ${poolFilter("s")}
+        GROUP BY s.pool
+     ),
+     per_person AS (
+       SELECT n.pool, p.number_bidx, count(*)::int AS sessions
+         FROM numbers n
+         JOIN participants p ON p.tenant_id = n.tenant_id AND p.proxy_number_id = n.id AND p.active
+         JOIN sessions s ON s.id = p.session_id
+        WHERE n.tenant_id = :tenantId ${poolFilter("n")}
+          AND s.status = 'open' AND s.expires_at > :now
+        GROUP BY n.pool, p.number_bidx
+     ),
+     busiest AS (
+       SELECT pool, max(sessions)::int AS busiest FROM per_person GROUP BY pool
+     )
+     SELECT pools.pool, pools.numbers,
+            coalesce(open_sessions.active_sessions, 0)::int AS active_sessions,
+            coalesce(busiest.busiest, 0)::int AS busiest
+       FROM pools
+       LEFT JOIN open_sessions ON open_sessions.pool = pools.pool
+       LEFT JOIN busiest ON busiest.pool = pools.pool
+      ORDER BY pools.pool`,
+    { tenantId, now, ...(onePool ? { pool } : {}) },
+  );
+  return result.rows;
+}

@@ -1,0 +1,73 @@
+/**
+ * The routing query as the server runs it (imported from the server's store, so the bench explains exactly what
+ * ships), explained at each scale level and timed over random live routes from the bench's own connection.
+ */
+import type pg from "pg";
+import type { Keyring } from "../../server/src/crypto/keyring.js";
+import type { BenchTenant } from "./setup.js";
+
+export interface RoutingQueryFigures {
+  plan: string[];
+  executionMs: number | null;
+  planningMs: number | null;
+  /** Client-side round trip of the query alone over `samples` random live routes (prepared, sequential). */
+  samples: number;
+  meanMs: number;
+  p99Ms: number;
+  found: number;
+}
+
+/** `:name` bindings (knex raw) → `$n` (pg). */
+function positional(sql: string, names: string[]): string {
+  return sql.replace(/(?<!:):([A-Za-z_]\w*)/g, (_, name: string) => {
+    let i = names.indexOf(name);
+    if (i === -1) i = names.push(name) - 1;
+    return `$${i + 1}`;
+  });
+}
+
+export async function measureRoutingQuery(
+  db: pg.Client,
+  keys: Keyring,
+  tenant: BenchTenant,
+  routes: Array<[string, string]>,
+  samples: number,
+): Promise<RoutingQueryFigures | { skipped: string }> {
+  const modulePath = "../../server/src/stores/routing.js";
+  const mod = (await import(modulePath).catch(() => ({}))) as { ACTIVE_ROUTE_SQL?: unknown };
+  if (typeof mod.ACTIVE_ROUTE_SQL !== "string") return { skipped: "server/src/stores/routing.ts exports no ACTIVE_ROUTE_SQL" };
+  const names: string[] = [];
+  const sql = positional(mod.ACTIVE_ROUTE_SQL, names);
+  const paramsFor = ([from, did]: [string, string]) => {
+    const values: Record<string, string> = { tenantId: tenant.tenantId, appId: tenant.appId, did, callerBidx: keys.blindIndex(from) };
+    return names.map((n) => values[n] ?? null);
+  };
+  const pick = () => routes[Math.floor(Math.random() * routes.length)]!;
+
+  const explained = await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, paramsFor(pick()));
+  const plan = explained.rows.map((r: Record<string, string>) => String(Object.values(r)[0]));
+  const num = (re: RegExp) => {
+    const m = plan.map((l) => re.exec(l)).find(Boolean);
+    return m ? Number(m[1]) : null;
+  };
+
+  const times: number[] = [];
+  let found = 0;
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    const res = await db.query({ name: "bench-route", text: sql, values: paramsFor(pick()) });
+    times.push(performance.now() - t0);
+    if (res.rows.length > 0) found++;
+  }
+  times.sort((a, b) => a - b);
+  const r3 = (n: number) => Math.round(n * 1000) / 1000;
+  return {
+    plan,
+    executionMs: num(/Execution Time: ([\d.]+) ms/),
+    planningMs: num(/Planning Time: ([\d.]+) ms/),
+    samples,
+    meanMs: r3(times.reduce((a, b) => a + b, 0) / Math.max(1, times.length)),
+    p99Ms: r3(times[Math.min(times.length - 1, Math.ceil(0.99 * times.length) - 1)] ?? Number.NaN),
+    found,
+  };
+}

@@ -1,0 +1,71 @@
+/** Summarises a V8 .cpuprofile (node --cpu-prof): self time by function and by package, largest first. */
+import { readFileSync } from "node:fs";
+
+interface CpuProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+interface CpuProfile {
+  nodes: CpuProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples?: number[];
+}
+
+export interface ProfileSummary {
+  file: string;
+  /** Busy (non-idle) time in the profile. */
+  totalMs: number;
+  wallMs: number;
+  topFunctions: Array<{ name: string; where: string; selfMs: number; share: number }>;
+  byPackage: Array<{ name: string; selfMs: number; share: number }>;
+}
+
+function packageOf(functionName: string, url: string): string {
+  if (url === "") return functionName.startsWith("(") ? functionName : "(native)";
+  const nm = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (nm) return nm[1]!;
+  if (url.startsWith("node:")) return "node core";
+  const repo = /\/(server\/src\/[^/]+)/.exec(url);
+  return repo ? repo[1]! : url.replace(/^file:\/\//, "");
+}
+
+export function summariseProfile(file: string, top = 25): ProfileSummary {
+  const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
+  const allHits = profile.nodes.reduce((n, node) => n + (node.hitCount ?? 0), 0) || 1;
+  const idleHits = profile.nodes.filter((n) => n.callFrame.functionName === "(idle)").reduce((n, node) => n + (node.hitCount ?? 0), 0);
+  const wallMs = (profile.endTime - profile.startTime) / 1000;
+  const msPerHit = wallMs / allHits;
+  // Shares are of busy time: the idle samples (waiting for I/O) are left out.
+  const totalHits = Math.max(1, allHits - idleHits);
+  const totalMs = totalHits * msPerHit;
+  const fns = new Map<string, { name: string; where: string; hits: number }>();
+  const pkgs = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const hits = node.hitCount ?? 0;
+    if (hits === 0 || node.callFrame.functionName === "(idle)") continue;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const where = url === "" ? "" : `${url.replace(/^file:\/\/.*?\/(server|node_modules)\//, "$1/")}:${lineNumber + 1}`;
+    const key = `${functionName}@${where}`;
+    const entry = fns.get(key) ?? { name: functionName || "(anonymous)", where, hits: 0 };
+    entry.hits += hits;
+    fns.set(key, entry);
+    const pkg = packageOf(functionName, url);
+    pkgs.set(pkg, (pkgs.get(pkg) ?? 0) + hits);
+  }
+  const r1 = (n: number) => Math.round(n * 10) / 10;
+  return {
+    file,
+    totalMs: Math.round(totalMs),
+    wallMs: Math.round(wallMs),
+    topFunctions: [...fns.values()]
+      .sort((a, b) => b.hits - a.hits)
+      .slice(0, top)
+      .map((f) => ({ name: f.name, where: f.where, selfMs: Math.round(f.hits * msPerHit), share: r1((100 * f.hits) / totalHits) })),
+    byPackage: [...pkgs.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, hits]) => ({ name, selfMs: Math.round(hits * msPerHit), share: r1((100 * hits) / totalHits) })),
+  };
+}

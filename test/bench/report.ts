@@ -1,0 +1,206 @@
+/** The report: targets from issue 4, pass/fail with margins, the printed table and the JSON files. */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { AnswerFigures, AnswerPair } from "./scenarios/answer.js";
+import type { CreateFigures } from "./scenarios/create.js";
+import type { PreloadResult } from "./preload.js";
+import type { MemoryReading } from "./processes.js";
+import type { RoutingQueryFigures } from "./explain.js";
+import type { ProfileSummary } from "./profile.js";
+
+export const TARGETS = {
+  answerP99Ms: 10,
+  answerRate: 1_000,
+  answerSaturation: 4_000,
+  bareRatio: 0.25,
+  createSaturation: 1_000,
+  createRate: 500,
+  createP99Ms: 25,
+  flatnessPct: 20,
+  peakRssMiB: 250,
+} as const;
+
+export interface LevelReport {
+  targetSessions: number;
+  /** Open, unexpired sessions when the level's measurements started (preloaded + created by earlier runs). */
+  liveSessions: number;
+  preload: PreloadResult;
+  routingQuery?: RoutingQueryFigures | { skipped: string };
+  answer?: AnswerFigures;
+  create?: CreateFigures;
+}
+
+export interface Check {
+  metric: string;
+  scale: string;
+  target: string;
+  value: number | null;
+  pass: boolean | null;
+  /** How far from the target, when it is missed (or the headroom, when met). */
+  margin: string;
+}
+
+export interface BenchReport {
+  version: 1;
+  mode: "quick" | "full";
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  command: string;
+  machine: Record<string, unknown>;
+  server: Record<string, unknown>;
+  setup: Record<string, unknown>;
+  bare?: AnswerPair;
+  levels: LevelReport[];
+  memory?: MemoryReading;
+  checks: Check[];
+  profile?: ProfileSummary;
+  errors: string[];
+  notes: string[];
+}
+
+const pct = (x: number) => `${x >= 0 ? "+" : ""}${Math.round(x * 10) / 10}%`;
+
+function atMost(metric: string, scale: string, value: number | null | undefined, limit: number, unit: string): Check {
+  const v = value ?? null;
+  const pass = v === null || Number.isNaN(v) ? null : v <= limit;
+  const margin = v === null ? "not measured" : pass ? `${pct(((v - limit) / limit) * 100)} vs limit` : `over by ${pct(((v - limit) / limit) * 100)}`;
+  return { metric, scale, target: `≤ ${limit}${unit}`, value: v, pass, margin };
+}
+
+function atLeast(metric: string, scale: string, value: number | null | undefined, floor: number, unit: string): Check {
+  const v = value ?? null;
+  const pass = v === null || Number.isNaN(v) ? null : v >= floor;
+  const margin = v === null ? "not measured" : pass ? `${pct(((v - floor) / floor) * 100)} above` : `short by ${pct(((floor - v) / floor) * 100)}`;
+  return { metric, scale, target: `≥ ${floor}${unit}`, value: v, pass, margin };
+}
+
+export const scaleLabel = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1_000 ? `${n / 1_000}k` : String(n));
+
+export function bareRatio(level: LevelReport, bare: AnswerPair | undefined): number | null {
+  if (!level.answer || !bare || bare.saturation.okPerSecond === 0) return null;
+  return Math.round((level.answer.saturation.okPerSecond / bare.saturation.okPerSecond) * 1000) / 1000;
+}
+
+export function computeChecks(report: BenchReport): Check[] {
+  const checks: Check[] = [];
+  for (const level of report.levels) {
+    const s = scaleLabel(level.targetSessions);
+    if (level.answer) {
+      checks.push(atMost(`answer p99 @ ${TARGETS.answerRate}/s`, s, level.answer.fixedRate.latencyMs.p99, TARGETS.answerP99Ms, " ms"));
+      checks.push(atLeast("answer saturation", s, level.answer.saturation.okPerSecond, TARGETS.answerSaturation, " req/s"));
+      checks.push(atLeast("answer ÷ bare Koa", s, bareRatio(level, report.bare), TARGETS.bareRatio, ""));
+      const bad = level.answer.saturation.checkFailures + level.answer.fixedRate.checkFailures +
+        level.answer.saturation.errors + level.answer.fixedRate.errors;
+      checks.push({ metric: "answer replies without <Dial> / errors", scale: s, target: "0", value: bad, pass: bad === 0, margin: bad === 0 ? "" : `${bad} bad` });
+      const c = level.answer.callRows;
+      checks.push({
+        metric: "call rows written = 200 replies",
+        scale: s,
+        target: `${c.expected}`,
+        value: c.written,
+        pass: c.match,
+        margin: c.match ? "" : `${c.written - c.expected} rows`,
+      });
+    }
+    if (level.create) {
+      checks.push(atLeast("create saturation", s, level.create.saturation.okPerSecond, TARGETS.createSaturation, " /s"));
+      checks.push(atMost(`create p99 @ ${TARGETS.createRate}/s`, s, level.create.fixedRate.latencyMs.p99, TARGETS.createP99Ms, " ms"));
+      const v = level.create.invariantViolations;
+      checks.push({ metric: "invariant violations", scale: s, target: "0", value: v, pass: v === 0, margin: v === 0 ? "" : `${v} groups` });
+    }
+  }
+  const first = report.levels[0];
+  const last = report.levels[report.levels.length - 1];
+  if (first && last && first !== last) {
+    const span = `${scaleLabel(first.targetSessions)}→${scaleLabel(last.targetSessions)}`;
+    const change = (a: number | undefined, b: number | undefined) =>
+      a === undefined || b === undefined || a === 0 ? null : Math.round(((b - a) / a) * 1000) / 10;
+    const p99 = change(first.answer?.fixedRate.latencyMs.p99, last.answer?.fixedRate.latencyMs.p99);
+    const thr = change(first.create?.saturation.okPerSecond, last.create?.saturation.okPerSecond);
+    for (const [metric, v] of [["answer p99 change", p99], ["create throughput change", thr]] as const) {
+      const pass = v === null ? null : Math.abs(v) < TARGETS.flatnessPct;
+      checks.push({
+        metric,
+        scale: span,
+        target: `|Δ| < ${TARGETS.flatnessPct}%`,
+        value: v,
+        pass,
+        margin: v === null ? "not measured" : pass ? "" : `over by ${Math.round((Math.abs(v) - TARGETS.flatnessPct) * 10) / 10} points`,
+      });
+    }
+  }
+  if (report.memory) checks.push(atMost("server peak RSS (VmHWM)", "run", report.memory.vmHwmMiB, TARGETS.peakRssMiB, " MiB"));
+  return checks;
+}
+
+// ---- printing ----
+
+const fmt = (v: number | null | undefined, digits = 0) =>
+  v === null || v === undefined || Number.isNaN(v) ? "–" : v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const mark = (pass: boolean | null | undefined) => (pass === true ? " ✓" : pass === false ? " ✗" : "");
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? "")].length)));
+  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
+  return [line(rows[0]!), widths.map((w) => "─".repeat(w)).join("  "), ...rows.slice(1).map(line)].join("\n");
+}
+
+export function renderTable(report: BenchReport): string {
+  const levels = report.levels;
+  const find = (metric: string, level: LevelReport) =>
+    report.checks.find((c) => c.metric === metric && c.scale === scaleLabel(level.targetSessions));
+  const row = (label: string, target: string, cell: (l: LevelReport) => string) => [label, target, ...levels.map(cell)];
+  const checked = (metric: string, digits: number) => (l: LevelReport) => {
+    const c = find(metric, l);
+    return c ? `${fmt(c.value, digits)}${mark(c.pass)}` : "–";
+  };
+  const a = (l: LevelReport) => l.answer;
+  const cr = (l: LevelReport) => l.create;
+  const rows: string[][] = [
+    ["metric", "target", ...levels.map((l) => scaleLabel(l.targetSessions))],
+    row("live sessions (measured)", "", (l) => fmt(l.liveSessions)),
+    row("preload time (s, cumulative level)", "", (l) => fmt(l.preload.totalMs / 1000, 1)),
+    row("answer saturation (req/s)", `≥ ${TARGETS.answerSaturation}`, checked("answer saturation", 0)),
+    row("answer saturation p99 (ms)", "", (l) => fmt(a(l)?.saturation.latencyMs.p99, 1)),
+    row(`answer p50 @ ${TARGETS.answerRate}/s (ms)`, "", (l) => fmt(a(l)?.fixedRate.latencyMs.p50, 2)),
+    row(`answer p99 @ ${TARGETS.answerRate}/s (ms)`, `≤ ${TARGETS.answerP99Ms}`, checked(`answer p99 @ ${TARGETS.answerRate}/s`, 2)),
+    row(`answer served @ ${TARGETS.answerRate}/s (req/s)`, "", (l) => fmt(a(l)?.fixedRate.okPerSecond)),
+    row("answer ÷ bare Koa (saturation)", `≥ ${TARGETS.bareRatio}`, checked("answer ÷ bare Koa", 3)),
+    row("answer non-Dial replies + errors", "0", checked("answer replies without <Dial> / errors", 0)),
+    row("call rows written (= 200 replies)", "equal", (l) =>
+      a(l) ? `${fmt(a(l)!.callRows.written)}/${fmt(a(l)!.callRows.expected)}${mark(a(l)!.callRows.match)}` : "–",
+    ),
+    row("routing query alone p99 (ms)", "", (l) => fmt(l.routingQuery && "p99Ms" in l.routingQuery ? l.routingQuery.p99Ms : null, 3)),
+    row("create saturation (/s)", `≥ ${TARGETS.createSaturation}`, checked("create saturation", 0)),
+    row(`create p50 @ ${TARGETS.createRate}/s (ms)`, "", (l) => fmt(cr(l)?.fixedRate.latencyMs.p50, 2)),
+    row(`create p99 @ ${TARGETS.createRate}/s (ms)`, `≤ ${TARGETS.createP99Ms}`, checked(`create p99 @ ${TARGETS.createRate}/s`, 2)),
+    row("create non-201 share", "", (l) => (cr(l) ? `${fmt(cr(l)!.nonCreatedShare * 100, 2)}%` : "–")),
+    row("invariant violations", "0", checked("invariant violations", 0)),
+  ];
+  const out = [table(rows)];
+  if (report.bare) {
+    const b = report.bare;
+    out.push(
+      `bare Koa: saturation ${fmt(b.saturation.okPerSecond)} req/s (p99 ${fmt(b.saturation.latencyMs.p99, 1)} ms); ` +
+        `@ ${TARGETS.answerRate}/s p50 ${fmt(b.fixedRate.latencyMs.p50, 2)} ms, p99 ${fmt(b.fixedRate.latencyMs.p99, 2)} ms`,
+    );
+  }
+  for (const c of report.checks.filter((c) => c.scale.includes("→") || c.scale === "run")) {
+    out.push(`${c.metric} (${c.scale}): ${fmt(c.value, 1)} target ${c.target}${mark(c.pass)} ${c.margin}`);
+  }
+  if (report.memory) out.push(`server RSS: peak VmHWM ${report.memory.vmHwmMiB} MiB, max sampled VmRSS ${report.memory.maxSampledRssMiB} MiB`);
+  const failed = report.checks.filter((c) => c.pass === false);
+  out.push(failed.length === 0 ? "all targets met" : `targets missed: ${failed.map((c) => `${c.metric} @ ${c.scale} (${c.margin})`).join("; ")}`);
+  return out.join("\n");
+}
+
+export function writeReport(report: BenchReport, dir: string): { latest: string; stamped: string } {
+  mkdirSync(dir, { recursive: true });
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  const latest = join(dir, "latest.json");
+  const stamped = join(dir, `${report.startedAt.replace(/[:.]/g, "-")}${report.mode === "quick" ? "-quick" : ""}.json`);
+  writeFileSync(latest, json);
+  writeFileSync(stamped, json);
+  return { latest, stamped };
+}

@@ -1,0 +1,296 @@
+/**
+ * `pnpm bench [--quick] [--profile] [--only=bare,answer,create] [--levels=10000,100000]`
+ *
+ * Starts PostgreSQL and Redis (.ci/services.sh), recreates the `maskline_bench` database, starts the real server
+ * and the bare Koa baseline as their own processes, sets up a tenant/app/DID pool through the public API, then for
+ * each scale level bulk-loads live sessions and measures the answer webhook and session creation. Prints a table,
+ * writes test/bench/reports/latest.json (and a timestamped copy), and stops everything it started, also on failure
+ * or Ctrl-C. See test/bench/README.md.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readdirSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { createKeyring } from "../../server/src/crypto/keyring.js";
+import { parseMasterKey } from "../../server/src/crypto/tokens.js";
+import { benchDatabaseUrl, connectBench, postgresInfo, recreateBenchDatabase, scalar } from "./db.js";
+import { measureRoutingQuery } from "./explain.js";
+import { newPreloadState, preloadSessions, type PreloadOptions } from "./preload.js";
+import {
+  REPO_ROOT,
+  freePort,
+  installCleanupHandlers,
+  runCommand,
+  sampleMemory,
+  startNode,
+  stopAll,
+  stopProcess,
+  waitForHttp200,
+} from "./processes.js";
+import { summariseProfile } from "./profile.js";
+import { computeChecks, renderTable, scaleLabel, writeReport, type BenchReport, type LevelReport } from "./report.js";
+import { measureAnswer, measureAnswerPair, type AnswerLoadConfig } from "./scenarios/answer.js";
+import { measureCreate, type CreateLoadConfig, type CreatePeopleState } from "./scenarios/create.js";
+import type { Timing } from "./scenarios/types.js";
+import { setupTenant } from "./setup.js";
+
+interface Profile {
+  levels: number[];
+  timing: Timing;
+  answer: AnswerLoadConfig;
+  create: CreateLoadConfig;
+  preload: PreloadOptions;
+  dids: number;
+  routingSamples: number;
+}
+
+const FULL: Profile = {
+  levels: [10_000, 100_000, 1_000_000],
+  timing: { warmupMs: 2_000, durationMs: 10_000, timeoutMs: 10_000 },
+  answer: { connections: 64, rate: 1_000, openConnections: 128 },
+  create: { connections: 32, rate: 500, openConnections: 128, drivers: 200, driverShare: 0.3, maxPerDriver: 50 },
+  preload: { busyShare: 0.3, maxPerBusy: 50, chunk: 25_000, reservoirSize: 50_000, ttlSeconds: 6 * 3600 },
+  dids: 1_000,
+  routingSamples: 500,
+};
+
+const QUICK: Profile = {
+  ...FULL,
+  levels: [2_000, 20_000],
+  timing: { warmupMs: 1_000, durationMs: 3_000, timeoutMs: 10_000 },
+  preload: { ...FULL.preload, chunk: 10_000, reservoirSize: 20_000 },
+  routingSamples: 200,
+};
+
+const REPORT_DIR = join(REPO_ROOT, "test/bench/reports");
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/9"; // its own logical database: nothing shared is touched
+
+function parseArgs(argv: string[]) {
+  const flag = (name: string) => argv.includes(`--${name}`);
+  const value = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+  const quick = flag("quick");
+  const profile: Profile = structuredClone(quick ? QUICK : FULL);
+  const levels = value("levels");
+  if (levels) profile.levels = levels.split(",").map((s) => Number(s.replace(/_/g, "")));
+  const only = new Set((value("only") ?? "bare,answer,create").split(","));
+  return { quick, cpuProf: flag("profile"), profile, only };
+}
+
+const t0 = performance.now();
+const log = (line: string) => process.stdout.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
+
+async function machineInfo() {
+  const cpus = os.cpus();
+  let redisVersion = "unknown";
+  try {
+    redisVersion = /redis_version:(\S+)/.exec(await runCommand("redis-cli", ["-u", REDIS_URL, "info", "server"]))?.[1] ?? "unknown";
+  } catch {
+    // reported as unknown
+  }
+  return {
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpuModel: cpus[0]?.model ?? "unknown",
+    cpuCount: cpus.length,
+    totalMemMiB: Math.round(os.totalmem() / 2 ** 20),
+    node: process.version,
+    redis: redisVersion,
+  };
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const { profile } = args;
+  installCleanupHandlers(log);
+  const startedAt = new Date();
+  const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
+  const workDir = join(os.tmpdir(), `maskline-bench-${stamp}`);
+  mkdirSync(workDir, { recursive: true });
+  const report: BenchReport = {
+    version: 1,
+    mode: args.quick ? "quick" : "full",
+    startedAt: startedAt.toISOString(),
+    finishedAt: "",
+    durationSeconds: 0,
+    command: `pnpm bench ${process.argv.slice(2).join(" ")}`.trim(),
+    machine: {},
+    server: {},
+    setup: {},
+    levels: [],
+    checks: [],
+    errors: [],
+    notes: [],
+  };
+  const dbs: Array<{ end(): Promise<void> }> = [];
+  let memory: ReturnType<typeof sampleMemory> | undefined;
+
+  try {
+    log("starting PostgreSQL and Redis (.ci/services.sh)");
+    await runCommand("bash", [".ci/services.sh"]);
+    log("recreating database maskline_bench");
+    await recreateBenchDatabase();
+
+    const masterKey = randomBytes(32).toString("base64");
+    const adminToken = `bench-admin-${randomBytes(16).toString("hex")}`;
+    const port = await freePort();
+    const origin = `http://127.0.0.1:${port}`;
+    const serverArgs = [
+      ...(args.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${join(workDir, "profile")}`] : []),
+      "--import",
+      "tsx",
+      "server/src/main.ts",
+    ];
+    const serverEnv = {
+      ...process.env,
+      NODE_ENV: "production",
+      PORT: String(port),
+      DATABASE_URL: benchDatabaseUrl(),
+      REDIS_URL,
+      MASKLINE_MASTER_KEY: masterKey,
+      MASKLINE_ADMIN_TOKEN: adminToken,
+      PUBLIC_BASE_URL: origin,
+      LOG_LEVEL: "warn",
+    };
+    log(`starting the server: node ${serverArgs.join(" ")} (port ${port}, log ${workDir}/server.log)`);
+    const server = startNode(serverArgs, serverEnv, join(workDir, "server.log"));
+    memory = sampleMemory(server.pid);
+    await waitForHttp200(`${origin}/readyz`, server);
+    report.server = {
+      command: `node ${serverArgs.join(" ")}`,
+      pid: server.pid,
+      logLevel: "warn",
+      databasePoolMax: process.env.DATABASE_POOL_MAX ?? "default (10)",
+      redisUrl: REDIS_URL,
+      log: server.logPath,
+    };
+
+    let bareOrigin: string | undefined;
+    if (args.only.has("bare")) {
+      const barePort = await freePort();
+      bareOrigin = `http://127.0.0.1:${barePort}`;
+      const bare = startNode(["--import", "tsx", "test/bench/bare-koa.ts"], { ...process.env, NODE_ENV: "production", PORT: String(barePort) }, join(workDir, "bare.log"));
+      await waitForHttp200(`${bareOrigin}/healthz`, bare);
+      log(`bare Koa baseline on ${bareOrigin}`);
+    }
+
+    const dbA = await connectBench();
+    const dbB = await connectBench();
+    dbs.push(dbA, dbB);
+    report.machine = { ...(await machineInfo()), postgres: await postgresInfo(dbA) };
+
+    log(`setup through the API: tenant, app, ${profile.dids} DIDs`);
+    const setupStart = performance.now();
+    const tenant = await setupTenant(origin, adminToken, profile.dids);
+    report.setup = { tenantId: tenant.tenantId, appId: tenant.appId, dids: tenant.dids.length, ms: Math.round(performance.now() - setupStart) };
+    const keys = createKeyring(parseMasterKey(masterKey));
+    const preloadState = newPreloadState();
+    const createPeople: CreatePeopleState = { next: 0 };
+    const env = { origin, db: dbA, tenant, timing: profile.timing, log };
+
+    let loaded = 0;
+    for (const target of profile.levels) {
+      const label = scaleLabel(target);
+      log(`level ${label}: preloading ${(target - loaded).toLocaleString("en-US")} sessions (COPY, real keyring)`);
+      const preload = await preloadSessions(dbA, dbB, keys, tenant, target - loaded, preloadState, profile.preload);
+      loaded = target;
+      log(
+        `  preloaded ${preload.sessions.toLocaleString("en-US")} sessions / ${preload.participants.toLocaleString("en-US")} participants ` +
+          `in ${(preload.totalMs / 1000).toFixed(1)} s (${preload.sessionsPerSecond.toLocaleString("en-US")}/s, vacuum+analyze ${(preload.vacuumAnalyzeMs / 1000).toFixed(1)} s)`,
+      );
+      const level: LevelReport = {
+        targetSessions: target,
+        liveSessions: await scalar<number>(dbA, "select count(*) from sessions where tenant_id = $1 and status = 'open' and expires_at > now()", [tenant.tenantId]),
+        preload,
+      };
+      report.levels.push(level);
+
+      const guard = async (what: string, work: () => Promise<void>) => {
+        try {
+          await work();
+        } catch (err) {
+          const message = `${what} @ ${label}: ${err instanceof Error ? err.message : String(err)}`;
+          report.errors.push(message);
+          log(`  FAILED ${message}`);
+        }
+      };
+
+      if (bareOrigin && !report.bare) {
+        await guard("bare Koa", async () => {
+          log("  bare Koa baseline: saturation, then 1,000/s offered");
+          report.bare = await measureAnswerPair(bareOrigin!, `${bareOrigin}/v1/vobiz/app_bare/answer?k=x`, tenant.authToken, preloadState.routes, profile.timing, profile.answer);
+          log(`  bare: ${report.bare.saturation.okPerSecond} req/s; p99 @1000/s ${report.bare.fixedRate.latencyMs.p99} ms`);
+        });
+      }
+      await guard("routing query", async () => {
+        level.routingQuery = await measureRoutingQuery(dbA, keys, tenant, preloadState.routes, profile.routingSamples);
+      });
+      if (args.only.has("answer")) {
+        await guard("answer", async () => {
+          log("  answer webhook: saturation, then 1,000/s offered");
+          level.answer = await measureAnswer(env, preloadState.routes, profile.answer);
+          const a = level.answer;
+          log(
+            `  answer: ${a.saturation.okPerSecond} req/s (p99 ${a.saturation.latencyMs.p99} ms); @1000/s p50 ${a.fixedRate.latencyMs.p50} ms ` +
+              `p99 ${a.fixedRate.latencyMs.p99} ms; non-Dial ${a.saturation.checkFailures + a.fixedRate.checkFailures}; ` +
+              `call rows ${a.callRows.written}/${a.callRows.expected}`,
+          );
+        });
+      }
+      if (args.only.has("create")) {
+        await guard("create", async () => {
+          log("  session create: saturation, then 500/s offered");
+          level.create = await measureCreate(env, createPeople, profile.create);
+          const c = level.create;
+          log(
+            `  create: ${c.saturation.okPerSecond}/s (p99 ${c.saturation.latencyMs.p99} ms); @500/s p50 ${c.fixedRate.latencyMs.p50} ms ` +
+              `p99 ${c.fixedRate.latencyMs.p99} ms; non-201 ${(c.nonCreatedShare * 100).toFixed(2)}%; violations ${c.invariantViolations}`,
+          );
+        });
+      }
+    }
+
+    log("stopping the server");
+    await stopProcess(server.child);
+    report.memory = memory.read();
+    if (args.cpuProf) {
+      const dir = join(workDir, "profile");
+      const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
+      if (file) {
+        report.profile = summariseProfile(join(dir, file));
+        log(`server CPU profile: ${join(dir, file)}`);
+      } else report.errors.push("--profile: the server wrote no .cpuprofile");
+    }
+  } catch (err) {
+    report.errors.push(err instanceof Error ? err.stack ?? err.message : String(err));
+    log(`FAILED: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    memory?.stop();
+    if (!report.memory && memory) report.memory = memory.read();
+    await stopAll();
+    await Promise.all(dbs.map((db) => db.end().catch(() => undefined)));
+  }
+
+  report.notes.push(
+    "Everything runs on one machine: the load generator, the server, PostgreSQL and Redis share its cores.",
+    "Open-loop latencies are measured from each request's scheduled send time (no coordinated omission).",
+    "Bare baseline = Koa + @koa/router + @koa/bodyparser (form) returning a fixed VobizXML string.",
+  );
+  const finishedAt = new Date();
+  report.finishedAt = finishedAt.toISOString();
+  report.durationSeconds = Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000);
+  report.checks = computeChecks(report);
+  const files = writeReport(report, REPORT_DIR);
+  process.stdout.write(`\n${renderTable(report)}\n`);
+  if (report.profile) {
+    process.stdout.write(`\nserver CPU (busy ${report.profile.totalMs} ms of ${report.profile.wallMs} ms), by package:\n`);
+    for (const p of report.profile.byPackage.slice(0, 12)) process.stdout.write(`  ${p.share.toFixed(1).padStart(5)}%  ${p.name}\n`);
+    process.stdout.write("top functions (self time):\n");
+    for (const f of report.profile.topFunctions.slice(0, 15)) process.stdout.write(`  ${f.share.toFixed(1).padStart(5)}%  ${f.name}  ${f.where}\n`);
+  }
+  process.stdout.write(`\nreport: ${files.latest} (copy: ${files.stamped}); took ${report.durationSeconds} s\n`);
+  if (report.errors.length) {
+    process.stdout.write(`errors:\n${report.errors.map((e) => `  - ${e}`).join("\n")}\n`);
+    process.exitCode = 1;
+  }
+}
+
+void main();

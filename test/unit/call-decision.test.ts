@@ -1,0 +1,196 @@
+import { describe, expect, it } from "vitest";
+import {
+  DEFAULT_MESSAGES,
+  callStatusOf,
+  decideCall,
+  dialStatusOf,
+  isEndOfCallNotice,
+  messageFor,
+  parseCarrierTime,
+  parseSeconds,
+  unavailableReply,
+  type ActiveRoute,
+  type DecideCallInput,
+  type EndedRoute,
+} from "../../server/src/domain/call-decision.js";
+import { parseVobizXml } from "../sim/vobiz-xml.js";
+
+const NOW = new Date("2026-03-01T10:00:00Z");
+const LATER = new Date("2026-03-01T11:00:00Z");
+const EARLIER = new Date("2026-03-01T09:00:00Z");
+const DIAL_STATUS_URL = "https://masking.example.com/v1/vobiz/app_1/dial-status?k=s3cret";
+
+const active = (over: Partial<ActiveRoute> = {}): ActiveRoute => ({
+  sessionId: "ses_1",
+  sessionStatus: "open",
+  sessionMode: "two_way",
+  expiresAt: LATER,
+  callerParticipantId: "par_a",
+  callerPosition: 0,
+  otherParticipantId: "par_b",
+  otherNumber: "+919888800002",
+  otherDid: "+919000000002",
+  ...over,
+});
+
+const endedRoute = (over: Partial<EndedRoute> = {}): EndedRoute => ({
+  sessionId: "ses_0",
+  sessionStatus: "closed",
+  expiresAt: LATER,
+  callerParticipantId: "par_old",
+  ...over,
+});
+
+const input = (over: Partial<DecideCallInput> = {}): DecideCallInput => ({
+  from: "+919888800001",
+  to: "+919000000001",
+  active: null,
+  ended: null,
+  now: NOW,
+  app: { ringTimeoutSeconds: 25, messages: {}, dialStatusUrl: DIAL_STATUS_URL },
+  ...over,
+});
+
+function expectReject(xml: string, message: string) {
+  const parsed = parseVobizXml(xml);
+  expect(parsed.kind).toBe("reject");
+  expect(parsed.problems).toEqual([]);
+  expect(parsed.dial).toBeUndefined();
+  expect(parsed.hangupReason).toBe("rejected");
+  expect(parsed.speak).toEqual([message]);
+}
+
+describe("decideCall", () => {
+  it("bridges an open two-way session: the other's real number, shown the other's DID, with the dial-status action", () => {
+    const out = decideCall(input({ active: active() }));
+    expect(out).toMatchObject({ decision: "bridged", sessionId: "ses_1", fromParticipantId: "par_a", toParticipantId: "par_b" });
+    const parsed = parseVobizXml(out.xml);
+    expect(parsed.kind).toBe("dial");
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.dial).toMatchObject({
+      callerId: "+919000000002",
+      numbers: ["+919888800002"],
+      timeout: 25,
+      action: DIAL_STATUS_URL,
+      method: "POST",
+      redirect: "false",
+    });
+  });
+
+  it("bridges from position 1 in a two-way session, and from position 0 in a one-way one", () => {
+    expect(decideCall(input({ active: active({ callerPosition: 1 }) })).decision).toBe("bridged");
+    expect(decideCall(input({ active: active({ sessionMode: "one_way", callerPosition: 0 }) })).decision).toBe("bridged");
+  });
+
+  it("rejects a one-way session called from the wrong side, with the notAllowed message", () => {
+    const out = decideCall(input({ active: active({ sessionMode: "one_way", callerPosition: 1 }) }));
+    expect(out).toMatchObject({ decision: "rejected_one_way", sessionId: "ses_1", fromParticipantId: "par_a", toParticipantId: null });
+    expectReject(out.xml, DEFAULT_MESSAGES.notAllowed);
+  });
+
+  it("rejects an expired session by the clock even while its row still says open (the sweeper may lag)", () => {
+    const out = decideCall(input({ active: active({ expiresAt: NOW }) }));
+    expect(out.decision).toBe("rejected_session_expired");
+    expectReject(out.xml, DEFAULT_MESSAGES.sessionEnded);
+    expect(decideCall(input({ active: active({ expiresAt: EARLIER }) })).decision).toBe("rejected_session_expired");
+    expect(decideCall(input({ active: active({ sessionStatus: "expired" }) })).decision).toBe("rejected_session_expired");
+  });
+
+  it("expiry and closure win over the one-way rule (the session is over, whoever calls)", () => {
+    const out = decideCall(input({ active: active({ sessionMode: "one_way", callerPosition: 1, sessionStatus: "closed" }) }));
+    expect(out.decision).toBe("rejected_session_closed");
+  });
+
+  it("rejects a closed session, active row or released one", () => {
+    expect(decideCall(input({ active: active({ sessionStatus: "closed" }) })).decision).toBe("rejected_session_closed");
+    const out = decideCall(input({ ended: endedRoute() }));
+    expect(out).toMatchObject({ decision: "rejected_session_closed", sessionId: "ses_0", fromParticipantId: "par_old", toParticipantId: null });
+    expectReject(out.xml, DEFAULT_MESSAGES.sessionEnded);
+  });
+
+  it("tells an expired released pairing apart from a closed one", () => {
+    expect(decideCall(input({ ended: endedRoute({ sessionStatus: "expired" }) })).decision).toBe("rejected_session_expired");
+    expect(decideCall(input({ ended: endedRoute({ sessionStatus: "open", expiresAt: EARLIER }) })).decision).toBe(
+      "rejected_session_expired",
+    );
+  });
+
+  it("treats a released pairing of a still-open session as unknown (it connects nobody)", () => {
+    const out = decideCall(input({ ended: endedRoute({ sessionStatus: "open", expiresAt: LATER }) }));
+    expect(out).toMatchObject({ decision: "rejected_unknown_caller", sessionId: null, fromParticipantId: null });
+  });
+
+  it("rejects an unknown caller with the notInService message and no session", () => {
+    const out = decideCall(input());
+    expect(out).toEqual(expect.objectContaining({ decision: "rejected_unknown_caller", sessionId: null, fromParticipantId: null, toParticipantId: null }));
+    expectReject(out.xml, DEFAULT_MESSAGES.notInService);
+  });
+
+  it("rejects unparseable From or To as an invalid number, whatever the lookups said", () => {
+    expect(decideCall(input({ from: null, active: active() })).decision).toBe("rejected_invalid_number");
+    const out = decideCall(input({ to: null }));
+    expect(out.decision).toBe("rejected_invalid_number");
+    expectReject(out.xml, DEFAULT_MESSAGES.notInService);
+  });
+
+  it("uses the app's messages, escaped so the XML stays valid", () => {
+    const messages = { notInService: "Nope & <never>", sessionEnded: "Order 'done' & \"dusted\"", notAllowed: "Not you <3" };
+    const app = { ringTimeoutSeconds: 30, messages, dialStatusUrl: DIAL_STATUS_URL };
+    expectReject(decideCall(input({ app })).xml, messages.notInService);
+    expectReject(decideCall(input({ app, ended: endedRoute() })).xml, messages.sessionEnded);
+    expectReject(decideCall(input({ app, active: active({ sessionMode: "one_way", callerPosition: 1 }) })).xml, messages.notAllowed);
+  });
+
+  it("escapes the action URL's query string", () => {
+    const app = { ringTimeoutSeconds: 30, messages: {}, dialStatusUrl: "https://h.example/x?k=a&b=<c>" };
+    const out = decideCall(input({ app, active: active() }));
+    expect(parseVobizXml(out.xml).dial?.action).toBe("https://h.example/x?k=a&b=<c>");
+  });
+});
+
+describe("messages", () => {
+  it("falls back to the defaults for unset or blank texts", () => {
+    expect(messageFor(undefined, "notInService")).toBe(DEFAULT_MESSAGES.notInService);
+    expect(messageFor({ sessionEnded: "   " }, "sessionEnded")).toBe(DEFAULT_MESSAGES.sessionEnded);
+    expect(messageFor({ notAllowed: "Custom" }, "notAllowed")).toBe("Custom");
+  });
+
+  it("the unavailable reply is a polite Speak and a rejected Hangup, never a Dial", () => {
+    const parsed = parseVobizXml(unavailableReply(null));
+    expect(parsed).toMatchObject({ kind: "reject", hangupReason: "rejected", speak: [DEFAULT_MESSAGES.unavailable], problems: [] });
+    expect(parseVobizXml(unavailableReply({ unavailable: "Back soon & thanks" })).speak).toEqual(["Back soon & thanks"]);
+  });
+});
+
+describe("carrier fields", () => {
+  it("recognises end-of-call notices by Event=Hangup or a terminal CallStatus", () => {
+    expect(isEndOfCallNotice({ Event: "Hangup", CallStatus: "completed" })).toBe(true);
+    expect(isEndOfCallNotice({ Event: "Hangup" })).toBe(true);
+    for (const s of ["completed", "busy", "failed", "timeout", "no-answer", "cancel"]) {
+      expect(isEndOfCallNotice({ Event: "StartApp", CallStatus: s })).toBe(true);
+    }
+    expect(isEndOfCallNotice({ Event: "StartApp", CallStatus: "ringing" })).toBe(false);
+    expect(isEndOfCallNotice({ CallStatus: "in-progress" })).toBe(false);
+    expect(isEndOfCallNotice({})).toBe(false);
+  });
+
+  it("maps statuses to the API's enums", () => {
+    expect(callStatusOf("in-progress", "ringing")).toBe("in-progress");
+    expect(callStatusOf(" Completed ", "ringing")).toBe("completed");
+    expect(callStatusOf("queued", "ringing")).toBe("ringing");
+    expect(callStatusOf(undefined, "completed")).toBe("completed");
+    expect(dialStatusOf("no-answer")).toBe("no-answer");
+    expect(dialStatusOf("weird")).toBeNull();
+  });
+
+  it("parses Vobiz times as UTC and durations as whole seconds", () => {
+    expect(parseCarrierTime("2026-03-01 10:11:12")?.toISOString()).toBe("2026-03-01T10:11:12.000Z");
+    expect(parseCarrierTime("2026-03-01T10:11:12+05:30")?.toISOString()).toBe("2026-03-01T04:41:12.000Z");
+    expect(parseCarrierTime("")).toBeNull();
+    expect(parseCarrierTime("yesterday")).toBeNull();
+    expect(parseSeconds("95")).toBe(95);
+    expect(parseSeconds("-1")).toBeNull();
+    expect(parseSeconds("1.5")).toBeNull();
+    expect(parseSeconds(undefined)).toBeNull();
+  });
+});
