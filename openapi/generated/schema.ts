@@ -692,6 +692,16 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description An end-of-call notice could not be recorded (database unreachable); retry after `Retry-After`. New calls never get this: they get a polite spoken "unavailable" reply. */
+        WebhookUnavailable: {
+            headers: {
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description VobizXML for the carrier. */
         VobizXml: {
             headers: {
@@ -1403,6 +1413,7 @@ export interface operations {
             200: components["responses"]["VobizXml"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["WebhookUnavailable"];
         };
     };
     "vobiz.answer": {
@@ -1426,6 +1437,7 @@ export interface operations {
             200: components["responses"]["VobizXml"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["WebhookUnavailable"];
         };
     };
     "vobiz.hangup": {
@@ -1449,6 +1461,7 @@ export interface operations {
             200: components["responses"]["VobizXml"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["WebhookUnavailable"];
         };
     };
     "vobiz.dialStatus": {
@@ -1472,6 +1485,7 @@ export interface operations {
             200: components["responses"]["VobizXml"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["WebhookUnavailable"];
         };
     };
 }

@@ -1,6 +1,7 @@
 /** Load-generator process: receives one LoadSpec over IPC, runs it, sends the LoadResult back, exits. */
 import { runLoadInProcess, type LoadSpec } from "./loadgen.js";
 
+process.send!({ ready: true });
 process.once("message", (spec: LoadSpec) => {
   runLoadInProcess(spec).then(
     (result) => process.send!({ result }, () => process.exit(0)),

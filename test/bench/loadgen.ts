@@ -14,6 +14,7 @@
 import { fork } from "node:child_process";
 import { Pool } from "undici";
 import { buildFactory, type RequestSpec } from "./requests.js";
+import { cpuDelta, cpuSnapshot, setCpuRole, type CpuGroup, type CpuSnapshot } from "./cpu.js";
 
 export interface LoadSpec {
   origin: string;
@@ -59,12 +60,16 @@ export interface LoadResult {
   failureSamples: string[];
   /** Transport errors and timeouts. */
   errors: number;
+  /** Open loop: requests still unanswered at the drain deadline (their waits so far are in the latencies). */
+  unfinished: number;
   errorSamples: string[];
   latencyMs: LatencySummary;
   schedulerLagMs: { p99: number; max: number } | null;
   /** Everything sent during the run, warm-up and stragglers included (what the server must have recorded). */
-  totals: { sent: number; replies: number; ok: number; errors: number };
+  totals: { sent: number; replies: number; ok: number; errors: number; abandoned: number };
   factoryState: Record<string, number>;
+  /** CPU seconds used per process group over the whole run (warm-up included), and per reply in ms. */
+  cpu?: { seconds: Record<CpuGroup, number>; msPerReply: Record<CpuGroup, number> };
 }
 
 class Samples {
@@ -126,7 +131,9 @@ export async function runLoadInProcess(spec: LoadSpec): Promise<LoadResult> {
   let checked = 0;
   let checkFailures = 0;
   let errors = 0;
-  const totals = { sent: 0, replies: 0, ok: 0, errors: 0 };
+  const totals = { sent: 0, replies: 0, ok: 0, errors: 0, abandoned: 0 };
+  let abandoned = false;
+  let unfinished = 0;
 
   const t0 = performance.now();
   const windowStart = t0 + spec.warmupMs;
@@ -158,6 +165,15 @@ export async function runLoadInProcess(spec: LoadSpec): Promise<LoadResult> {
         if (failureSamples.length < 5) failureSamples.push(`${res.statusCode} ${body.slice(0, 300)}`);
       }
     } catch (err) {
+      if (abandoned) {
+        totals.abandoned++;
+        // Still unanswered when the drain deadline passed: its latency is at least this long.
+        if (record) {
+          unfinished++;
+          latencies.push(performance.now() - from);
+        }
+        return;
+      }
       totals.errors++;
       if (!record) return;
       errors++;
@@ -199,9 +215,20 @@ export async function runLoadInProcess(spec: LoadSpec): Promise<LoadResult> {
       };
       tick();
     });
-    await Promise.all([...inflight]);
+    // An overloaded server leaves a backlog; wait for it a bounded time, then abandon what is left (counted as
+    // unfinished, each with the time it had waited so far as its latency: a lower bound, never flattering).
+    const drainMs = Math.max(2_000, spec.durationMs / 2);
+    const drained = await Promise.race([
+      Promise.all([...inflight]).then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), drainMs).unref()),
+    ]);
+    if (!drained) {
+      abandoned = true;
+      await pool.destroy();
+      await Promise.all([...inflight]);
+    }
   }
-  await pool.close();
+  if (!abandoned) await pool.close();
 
   const windowMs = spec.durationMs;
   const lagSorted = lags.sorted();
@@ -220,6 +247,7 @@ export async function runLoadInProcess(spec: LoadSpec): Promise<LoadResult> {
     failureSamples,
     errors,
     errorSamples,
+    unfinished,
     latencyMs: summarise(latencies),
     schedulerLagMs: spec.mode === "open" ? { p99: r3(quantile(lagSorted, 0.99)), max: r3(lagSorted.length ? lagSorted[lagSorted.length - 1]! : 0) } : null,
     totals,
@@ -235,11 +263,26 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     let result: LoadResult | undefined;
+    let before: CpuSnapshot | undefined;
     const kill = () => child.kill("SIGTERM");
     process.once("exit", kill);
-    child.on("message", (msg: { result?: LoadResult; error?: string }) => {
-      if (msg.error) reject(new Error(`load generator: ${msg.error}`));
-      else result = msg.result;
+    if (child.pid !== undefined) setCpuRole(child.pid, "loadgen");
+    child.on("message", (msg: { ready?: boolean; result?: LoadResult; error?: string }) => {
+      if (msg.ready) {
+        before = cpuSnapshot();
+        child.send(spec);
+      } else if (msg.error) reject(new Error(`load generator: ${msg.error}`));
+      else if (msg.result) {
+        result = msg.result;
+        if (before) {
+          const seconds = cpuDelta(before, cpuSnapshot());
+          const replies = Math.max(1, result.totals.replies);
+          const msPerReply = Object.fromEntries(
+            Object.entries(seconds).map(([k, v]) => [k, Math.round(((v * 1000) / replies) * 1000) / 1000]),
+          ) as Record<CpuGroup, number>;
+          result.cpu = { seconds, msPerReply };
+        }
+      }
     });
     child.on("error", reject);
     child.on("exit", (code) => {
@@ -247,6 +290,5 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
       if (result) resolve(result);
       else reject(new Error(`load generator exited (${code}) without a result`));
     });
-    child.send(spec);
   });
 }

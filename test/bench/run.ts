@@ -28,6 +28,7 @@ import {
   waitForHttp200,
 } from "./processes.js";
 import { summariseProfile } from "./profile.js";
+import { setCpuRole } from "./cpu.js";
 import { computeChecks, renderTable, scaleLabel, writeReport, type BenchReport, type LevelReport } from "./report.js";
 import { measureAnswer, measureAnswerPair, type AnswerLoadConfig } from "./scenarios/answer.js";
 import { measureCreate, type CreateLoadConfig, type CreatePeopleState } from "./scenarios/create.js";
@@ -152,8 +153,10 @@ async function main() {
     };
     log(`starting the server: node ${serverArgs.join(" ")} (port ${port}, log ${workDir}/server.log)`);
     const server = startNode(serverArgs, serverEnv, join(workDir, "server.log"));
+    setCpuRole(server.pid, "server");
     memory = sampleMemory(server.pid);
     await waitForHttp200(`${origin}/readyz`, server);
+    const rssAtStart = memory.read();
     report.server = {
       command: `node ${serverArgs.join(" ")}`,
       pid: server.pid,
@@ -161,6 +164,7 @@ async function main() {
       databasePoolMax: process.env.DATABASE_POOL_MAX ?? "default (10)",
       redisUrl: REDIS_URL,
       log: server.logPath,
+      rssAfterStartMiB: rssAtStart.maxSampledRssMiB,
     };
 
     let bareOrigin: string | undefined;
@@ -168,6 +172,7 @@ async function main() {
       const barePort = await freePort();
       bareOrigin = `http://127.0.0.1:${barePort}`;
       const bare = startNode(["--import", "tsx", "test/bench/bare-koa.ts"], { ...process.env, NODE_ENV: "production", PORT: String(barePort) }, join(workDir, "bare.log"));
+      setCpuRole(bare.pid, "bare");
       await waitForHttp200(`${bareOrigin}/healthz`, bare);
       log(`bare Koa baseline on ${bareOrigin}`);
     }
@@ -202,6 +207,7 @@ async function main() {
         preload,
       };
       report.levels.push(level);
+      const levelMemory = memory;
 
       const guard = async (what: string, work: () => Promise<void>) => {
         try {
@@ -231,7 +237,7 @@ async function main() {
           log(
             `  answer: ${a.saturation.okPerSecond} req/s (p99 ${a.saturation.latencyMs.p99} ms); @1000/s p50 ${a.fixedRate.latencyMs.p50} ms ` +
               `p99 ${a.fixedRate.latencyMs.p99} ms; non-Dial ${a.saturation.checkFailures + a.fixedRate.checkFailures}; ` +
-              `call rows ${a.callRows.written}/${a.callRows.expected}`,
+              `call rows ${a.callRows.written} for ${a.callRows.okReplies} 200s (+${a.callRows.abandoned} abandoned)`,
           );
         });
       }
@@ -246,6 +252,7 @@ async function main() {
           );
         });
       }
+      level.serverMemory = levelMemory.read();
     }
 
     log("stopping the server");

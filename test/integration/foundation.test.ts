@@ -54,7 +54,8 @@ describe("operator API", () => {
   });
 
   it("refuses missing, malformed and wrong operator tokens alike with 401", async () => {
-    for (const headers of [{}, { authorization: "Basic abc" }, { authorization: "Bearer wrong-token-wrong-token" }, { authorization: "Bearer" }]) {
+    const attempts: Array<Record<string, string>> = [{}, { authorization: "Basic abc" }, { authorization: "Bearer wrong-token-wrong-token" }, { authorization: "Bearer" }];
+    for (const headers of attempts) {
       const res = await server.request("/v1/admin/tenants", { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get("www-authenticate")).toContain("Bearer");

@@ -447,6 +447,10 @@ describe("when the database is unusable", () => {
     spare = await startTestServer({ env: { PUBLIC_BASE_URL, DATABASE_POOL_MAX: "1" } });
   });
   afterAll(async () => {
+    // Failures are logged in full, and still without a real number in them.
+    const logs = spare.logs.join("");
+    expect(logs).toContain("answer webhook failed");
+    for (const n of realNumbersSeen) for (const form of forms(n)) expect(logs).not.toContain(form);
     await spare?.stop();
   });
 

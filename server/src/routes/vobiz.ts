@@ -140,8 +140,7 @@ export function vobizRoutes(router: Router<RequestState>, deps: Deps) {
         replyXml(ctx, emptyXml());
         return;
       }
-      const result = await answerCall(deps, app, fields, deadline, log);
-      replyXml(ctx, result.xml);
+      replyXml(ctx, await answerCall(deps, app, fields, deadline, log));
     } catch (err) {
       if (err instanceof AppError) throw err;
       // Ours, not the caller's: log it (never From/To) and end the call politely rather than with a carrier error.

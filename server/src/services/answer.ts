@@ -14,6 +14,7 @@ import {
   callStatusOf,
   decideCall,
   messageFor,
+  unavailableReply,
   type ActiveRoute,
   type AppMessages,
   type EndedRoute,
@@ -63,20 +64,12 @@ export function startDeadline(budgetMs: number, now: () => number = () => perfor
 /** The carrier's fields, by their exact names; absent ones are undefined. */
 export type CallbackFields = Readonly<Record<string, string | undefined>>;
 
-export interface AnswerResult {
-  xml: string;
-  /** How the XML came about, for logs and tests. */
-  via: "decided" | "replayed" | "unrecorded";
-}
-
 const MAX_CALL_UUID_LENGTH = 128;
 
-function replay(deps: Pick<Deps, "keys">, row: calls.CallRow, app: AppRow): AnswerResult {
-  if (row.reply_enc === null) {
-    // Every row this service writes carries its reply; a row without one can only be refused, never re-decided.
-    return { xml: rejectXml(messageFor(app.messages as AppMessages, "unavailable")), via: "replayed" };
-  }
-  return { xml: deps.keys.decrypt(row.reply_enc), via: "replayed" };
+function replay(deps: Pick<Deps, "keys">, row: calls.CallRow, app: AppRow): string {
+  // Every row this service writes carries its reply; a row without one can only be refused, never re-decided.
+  if (row.reply_enc === null) return unavailableReply(app.messages as AppMessages);
+  return deps.keys.decrypt(row.reply_enc);
 }
 
 /**
@@ -90,13 +83,13 @@ export async function answerCall(
   fields: CallbackFields,
   deadline: Deadline,
   log: Logger,
-): Promise<AnswerResult> {
+): Promise<string> {
   const messages = app.messages as AppMessages;
   const callUuid = fields.CallUUID?.trim() ?? "";
   if (callUuid === "" || callUuid.length > MAX_CALL_UUID_LENGTH) {
     // Not something the carrier sends; without a CallUUID nothing can be recorded or retried safely.
     log.warn({ appId: app.id }, "answer request without a usable CallUUID: refused");
-    return { xml: rejectXml(messageFor(messages, "notInService")), via: "unrecorded" };
+    return rejectXml(messageFor(messages, "notInService"));
   }
 
   const from = normalizeNumber(fields.From ?? "", app.default_country);
@@ -167,7 +160,7 @@ export async function answerCall(
     // The decision was made on committed data; connecting the caller beats refusing them because the record
     // could not be written. A retry of this CallUUID decides again (or finds the row, if the insert landed late).
     log.error({ err, appId: app.id, callUuid, decision: outcome.decision }, "call decided but not recorded");
-    return { xml: outcome.xml, via: "unrecorded" };
+    return outcome.xml;
   }
   if (!inserted) {
     // Seen before (a retry, or a concurrent duplicate that won the insert): its stored reply is the answer.
@@ -177,11 +170,11 @@ export async function answerCall(
       return replay(deps, winner, app);
     }
     // The conflicting row vanished (retention purge between the two statements): answer what was decided.
-    return { xml: outcome.xml, via: "unrecorded" };
+    return outcome.xml;
   }
   log.info(
     { appId: app.id, callUuid, callId: row.id, sessionId: outcome.sessionId, decision: outcome.decision },
     "call answered",
   );
-  return { xml: outcome.xml, via: "decided" };
+  return outcome.xml;
 }

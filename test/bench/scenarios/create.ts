@@ -22,8 +22,10 @@ export interface CreateFigures {
   fixedRate: LoadResult;
   sent: number;
   created: number;
-  /** Share of requests that did not get a 201 (any other status or a transport error). */
+  /** Share of answered requests that did not get a 201 (any other status, or a transport error). */
   nonCreatedShare: number;
+  /** Requests abandoned unanswered at the open loop's drain deadline (not in the share above). */
+  abandoned: number;
   invariantViolations: number;
   invariantCheckMs: number;
 }
@@ -73,12 +75,15 @@ export async function measureCreate(env: ScenarioEnv, people: CreatePeopleState,
   const invariantCheckMs = Math.round(performance.now() - t0);
   const sent = saturation.totals.sent + fixedRate.totals.sent;
   const created = saturation.totals.ok + fixedRate.totals.ok;
+  const abandoned = saturation.totals.abandoned + fixedRate.totals.abandoned;
+  const answered = sent - abandoned;
   return {
     saturation,
     fixedRate,
     sent,
     created,
-    nonCreatedShare: sent === 0 ? 0 : (sent - created) / sent,
+    nonCreatedShare: answered === 0 ? 0 : (answered - created) / answered,
+    abandoned,
     invariantViolations,
     invariantCheckMs,
   };
