@@ -1,19 +1,40 @@
 /**
  * Who used the machine's CPU during a load: user+system time from /proc/<pid>/stat for the server, PostgreSQL
- * (every `postgres` process), Redis, the load generator and the rest. On a 2-core machine where all of them share
- * the cores, this is what says whether the server, the database or the generator is the limit.
+ * (the bench database's backends and the shared background processes), Redis, the load generator, the bare
+ * baseline, this orchestrator, and everything else. On a 2-core machine where all of them share the cores, this
+ * says whether the server, the database or the generator is the limit, and whether something outside the bench
+ * (another test run on the same machine) took CPU during the measurement.
  */
 import { readFileSync, readdirSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { BENCH_DB } from "./db.js";
 
-export type CpuGroup = "server" | "postgres" | "redis" | "loadgen" | "bare" | "other";
+export const CPU_GROUPS = ["server", "postgres", "redis", "loadgen", "bare", "bench", "other"] as const;
+export type CpuGroup = (typeof CPU_GROUPS)[number];
 export type CpuSnapshot = Map<number, { group: CpuGroup; ticks: number }>;
 
 const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
 
-const roles = new Map<number, CpuGroup>();
+const roles = new Map<number, CpuGroup>([[process.pid, "bench"]]);
 /** Names a process started by the bench (the server, the bare baseline, a load generator). */
 export function setCpuRole(pid: number, group: CpuGroup): void {
   roles.set(pid, group);
+}
+
+function classify(pid: number, comm: string): CpuGroup {
+  const role = roles.get(pid);
+  if (role) return role;
+  if (comm.startsWith("redis-server")) return "redis";
+  if (comm !== "postgres") return "other";
+  // A backend's title is "postgres: <user> <database> <client> <state>"; background workers have other titles.
+  let title = "";
+  try {
+    title = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+  } catch {
+    return "postgres";
+  }
+  const backend = /^postgres: \S+ (\S+) (?:\d|\[local\])/.exec(title);
+  return backend && backend[1] !== BENCH_DB ? "other" : "postgres";
 }
 
 export function cpuSnapshot(): CpuSnapshot {
@@ -32,20 +53,34 @@ export function cpuSnapshot(): CpuSnapshot {
     const comm = stat.slice(stat.indexOf("(") + 1, close);
     const fields = stat.slice(close + 2).split(" ");
     const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of the full line)
-    const group: CpuGroup =
-      roles.get(pid) ?? (comm === "postgres" ? "postgres" : comm.startsWith("redis-server") ? "redis" : "other");
-    snap.set(pid, { group, ticks });
+    snap.set(pid, { group: classify(pid, comm), ticks });
   }
   return snap;
 }
 
 /** CPU seconds per group between two snapshots (processes that started in between count from zero). */
 export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): Record<CpuGroup, number> {
-  const out: Record<CpuGroup, number> = { server: 0, postgres: 0, redis: 0, loadgen: 0, bare: 0, other: 0 };
+  const out = Object.fromEntries(CPU_GROUPS.map((g) => [g, 0])) as Record<CpuGroup, number>;
   for (const [pid, now] of after) {
     const then = before.get(pid)?.ticks ?? 0;
     out[now.group] += Math.max(0, now.ticks - then) / TICKS_PER_SECOND;
   }
-  for (const k of Object.keys(out) as CpuGroup[]) out[k] = Math.round(out[k] * 100) / 100;
+  for (const k of CPU_GROUPS) out[k] = Math.round(out[k] * 100) / 100;
   return out;
+}
+
+/**
+ * Waits (up to `maxWaitMs`) for a second in which processes outside the bench used at most `maxOtherCores` of a
+ * core, so a measurement does not start while another test run is hammering the machine. Returns how long it
+ * waited and the background load of the last second measured.
+ */
+export async function waitForQuiet(maxWaitMs = 30_000, maxOtherCores = 0.15): Promise<{ waitedMs: number; otherCores: number }> {
+  const t0 = performance.now();
+  for (;;) {
+    const before = cpuSnapshot();
+    await sleep(1_000);
+    const other = cpuDelta(before, cpuSnapshot()).other;
+    const waitedMs = Math.round(performance.now() - t0);
+    if (other <= maxOtherCores || waitedMs >= maxWaitMs) return { waitedMs, otherCores: other };
+  }
 }

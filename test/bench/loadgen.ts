@@ -14,7 +14,7 @@
 import { fork } from "node:child_process";
 import { Pool } from "undici";
 import { buildFactory, type RequestSpec } from "./requests.js";
-import { cpuDelta, cpuSnapshot, setCpuRole, type CpuGroup, type CpuSnapshot } from "./cpu.js";
+import { cpuDelta, cpuSnapshot, setCpuRole, waitForQuiet, type CpuGroup, type CpuSnapshot } from "./cpu.js";
 
 export interface LoadSpec {
   origin: string;
@@ -69,7 +69,14 @@ export interface LoadResult {
   totals: { sent: number; replies: number; ok: number; errors: number; abandoned: number };
   factoryState: Record<string, number>;
   /** CPU seconds used per process group over the whole run (warm-up included), and per reply in ms. */
-  cpu?: { seconds: Record<CpuGroup, number>; msPerReply: Record<CpuGroup, number> };
+  cpu?: {
+    seconds: Record<CpuGroup, number>;
+    msPerReply: Record<CpuGroup, number>;
+    /** Cores used by processes outside the bench during the run (another test run on the machine skews figures). */
+    otherCores: number;
+    /** How long the run waited for the machine to be quiet before starting, and the background load then. */
+    quiet: { waitedMs: number; otherCores: number };
+  };
 }
 
 class Samples {
@@ -256,8 +263,10 @@ export async function runLoadInProcess(spec: LoadSpec): Promise<LoadResult> {
 }
 
 /** Runs one load in a separate load-generator process and returns its result. */
-export function runLoad(spec: LoadSpec): Promise<LoadResult> {
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const quiet = await waitForQuiet();
   return new Promise((resolve, reject) => {
+    let startedAt = 0;
     const child = fork(new URL("./loadgen-child.ts", import.meta.url).pathname, [], {
       execArgv: ["--import", "tsx"],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -270,6 +279,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
     child.on("message", (msg: { ready?: boolean; result?: LoadResult; error?: string }) => {
       if (msg.ready) {
         before = cpuSnapshot();
+        startedAt = performance.now();
         child.send(spec);
       } else if (msg.error) reject(new Error(`load generator: ${msg.error}`));
       else if (msg.result) {
@@ -280,7 +290,8 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
           const msPerReply = Object.fromEntries(
             Object.entries(seconds).map(([k, v]) => [k, Math.round(((v * 1000) / replies) * 1000) / 1000]),
           ) as Record<CpuGroup, number>;
-          result.cpu = { seconds, msPerReply };
+          const wallS = (performance.now() - startedAt) / 1000;
+          result.cpu = { seconds, msPerReply, otherCores: Math.round((seconds.other / wallS) * 100) / 100, quiet };
         }
       }
     });

@@ -149,6 +149,18 @@ function table(rows: string[][]): string {
   return [line(rows[0]!), widths.map((w) => "─".repeat(w)).join("  "), ...rows.slice(1).map(line)].join("\n");
 }
 
+function loadsOf(level: LevelReport): LoadResult[] {
+  return [level.answer?.saturation, level.answer?.fixedRate, level.create?.saturation, level.create?.fixedRate].filter(
+    (l): l is LoadResult => l !== undefined,
+  );
+}
+
+/** The most CPU (in cores) that processes outside the bench used during any of the level's loads. */
+export function backgroundCores(loads: LoadResult[]): number | null {
+  const values = loads.map((l) => l.cpu?.otherCores).filter((v): v is number => v !== undefined);
+  return values.length ? Math.max(...values) : null;
+}
+
 function cpuCell(load: LoadResult | undefined): string {
   const c = load?.cpu?.msPerReply;
   return c ? `${fmt(c.server, 2)}|${fmt(c.postgres, 2)}|${fmt(c.loadgen, 2)}` : "–";
@@ -192,6 +204,7 @@ export function renderTable(report: BenchReport): string {
     row(`create unanswered @ ${TARGETS.createRate}/s at drain`, "", (l) => fmt(cr(l)?.fixedRate.unfinished)),
     row("invariant violations", "0", checked("invariant violations", 0)),
     row("server VmHWM so far (MiB)", "", (l) => fmt(l.serverMemory?.vmHwmMiB, 1)),
+    row("background CPU, worst load (cores)", "≈ 0", (l) => fmt(backgroundCores(loadsOf(l)), 2)),
   ];
   const out = [table(rows)];
   if (report.bare) {
@@ -206,6 +219,13 @@ export function renderTable(report: BenchReport): string {
     out.push(`${c.metric} (${c.scale}): ${fmt(c.value, 1)} target ${c.target}${mark(c.pass)} ${c.margin}`);
   }
   if (report.memory) out.push(`server RSS: after start ${fmt(report.server.rssAfterStartMiB as number | undefined, 1)} MiB, peak VmHWM ${report.memory.vmHwmMiB} MiB, max sampled VmRSS ${report.memory.maxSampledRssMiB} MiB`);
+  const noisy = Math.max(
+    backgroundCores(report.levels.flatMap(loadsOf)) ?? 0,
+    backgroundCores(report.bare ? [report.bare.saturation, report.bare.fixedRate] : []) ?? 0,
+  );
+  if (noisy > 0.2) {
+    out.push(`WARNING: processes outside the bench used up to ${fmt(noisy, 2)} cores during a measurement; figures are skewed.`);
+  }
   const failed = report.checks.filter((c) => c.pass === false);
   out.push(failed.length === 0 ? "all targets met" : `targets missed: ${failed.map((c) => `${c.metric} @ ${c.scale} (${c.margin})`).join("; ")}`);
   return out.join("\n");

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { Writable } from "node:stream";
 import { loadConfig } from "../../server/src/config.js";
 import { buildRuntime, type Runtime } from "../../server/src/bootstrap.js";
@@ -51,15 +51,22 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(testRedisUrl ? { REDIS_URL: testRedisUrl } : {}),
     ...options.env,
   };
-  const config = loadConfig(env);
-  const logger = createLogger({ level: config.logLevel, destination: sink });
-  const runtime: Runtime = await buildRuntime(config, { logger });
-  const app = createApp(runtime.deps);
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, "127.0.0.1", () => resolve(s));
-  });
+  // Bind first so the webhook URLs the app hands out (built from PUBLIC_BASE_URL) point at this very socket.
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
+  env.PUBLIC_BASE_URL ??= baseUrl;
+  const config = loadConfig(env);
+  const logger = createLogger({ level: config.logLevel, destination: sink });
+  let runtime: Runtime;
+  try {
+    runtime = await buildRuntime(config, { logger });
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  server.on("request", createApp(runtime.deps).callback());
 
   const request: TestServer["request"] = (path, init = {}) => {
     const headers = new Headers(init.headers);
