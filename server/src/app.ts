@@ -38,15 +38,11 @@ export function createApp(deps: Deps): Koa<RequestState> {
   app.silent = true;
   app.use(requestContext(deps.logger));
   app.use(problemJson);
-  app.use(
-    bodyParser({
-      enableTypes: ["json", "form"],
-      jsonLimit: BODY_LIMIT,
-      formLimit: BODY_LIMIT,
-      jsonStrict: true,
-      encoding: "utf-8",
-    }),
-  );
+  // The carrier posts forms; the API takes JSON. Each side parses only its own kind, so a stray JSON body at a
+  // webhook is ignored (and answered in XML) instead of failing as a JSON error.
+  const apiBody = bodyParser({ enableTypes: ["json"], jsonLimit: BODY_LIMIT, jsonStrict: true, encoding: "utf-8" });
+  const webhookBody = bodyParser({ enableTypes: ["form"], formLimit: BODY_LIMIT, encoding: "utf-8" });
+  app.use((ctx, next) => (ctx.path.startsWith("/v1/vobiz/") ? webhookBody(ctx, next) : apiBody(ctx, next)));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return app;

@@ -8,6 +8,7 @@ import { parseMasterKey } from "./crypto/tokens.js";
 import { createMemoryKv } from "./kv/memory.js";
 import { createRedisKv } from "./kv/redis.js";
 import { createLogger } from "./logging/logger.js";
+import { createAppCache } from "./services/app-cache.js";
 
 export interface Runtime {
   deps: Deps;
@@ -46,11 +47,13 @@ export async function buildRuntime(config: Config, opts: { logger?: Logger; migr
     await db.destroy().catch(() => undefined);
     throw err;
   }
-  const deps: Deps = Object.freeze({ config: resolved, db, kv, logger, clock: systemClock, keys });
+  const appCache = createAppCache({ db, kv, keys, logger });
+  const deps: Deps = Object.freeze({ config: resolved, db, kv, logger, clock: systemClock, keys, appCache });
   return {
     deps,
     ...(generatedSecrets ? { generatedSecrets } : {}),
     async close() {
+      await appCache.close().catch(() => undefined);
       await kv.close().catch((err: unknown) => logger.warn({ err }, "closing kv failed"));
       await db.destroy().catch((err: unknown) => logger.warn({ err }, "closing database failed"));
     },

@@ -3,6 +3,7 @@ import type { Config } from "./config.js";
 import type { Db } from "./db/database.js";
 import type { Kv } from "./kv/kv.js";
 import type { Keyring } from "./crypto/keyring.js";
+import type { AppCache } from "./services/app-cache.js";
 
 export interface Clock {
   now(): Date;
@@ -17,4 +18,6 @@ export interface Deps {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly keys: Keyring;
+  /** The webhooks' view of apps, kept in memory and invalidated across replicas through kv. */
+  readonly appCache: AppCache;
 }

@@ -68,7 +68,9 @@ export interface LoadResult {
   /** Everything sent during the run, warm-up and stragglers included (what the server must have recorded). */
   totals: { sent: number; replies: number; ok: number; errors: number; abandoned: number };
   factoryState: Record<string, number>;
-  /** CPU seconds used per process group over the whole run (warm-up included), and per reply in ms. */
+  /** The measured window on the system's monotonic clock, µs (what V8 CPU profiles time-stamp with). */
+  monotonicWindowUs: [number, number];
+  /** CPU seconds used per process group during the measured window, and per reply of the window in ms. */
   cpu?: {
     seconds: Record<CpuGroup, number>;
     msPerReply: Record<CpuGroup, number>;
@@ -118,7 +120,7 @@ function summarise(samples: Samples): LatencySummary {
 }
 
 /** Runs one load in this process. */
-export async function runLoadInProcess(spec: LoadSpec): Promise<LoadResult> {
+export async function runLoadInProcess(spec: LoadSpec, onMark?: (mark: "start" | "end") => void): Promise<LoadResult> {
   const factory = buildFactory(spec.requests);
   const pool = new Pool(spec.origin, {
     connections: spec.connections,
@@ -143,8 +145,14 @@ export async function runLoadInProcess(spec: LoadSpec): Promise<LoadResult> {
   let unfinished = 0;
 
   const t0 = performance.now();
+  const monoAtT0 = Number(process.hrtime.bigint() / 1000n);
   const windowStart = t0 + spec.warmupMs;
   const windowEnd = windowStart + spec.durationMs;
+  // Tell the parent when the measured window starts and ends, so it can account CPU to exactly that window.
+  if (onMark) {
+    setTimeout(() => onMark("start"), spec.warmupMs);
+    setTimeout(() => onMark("end"), spec.warmupMs + spec.durationMs);
+  }
 
   /** Sends one request; `from` is when its latency starts counting; `record` says whether it is in the window. */
   const one = async (from: number, record: boolean): Promise<void> => {
@@ -259,6 +267,7 @@ export async function runLoadInProcess(spec: LoadSpec): Promise<LoadResult> {
     schedulerLagMs: spec.mode === "open" ? { p99: r3(quantile(lagSorted, 0.99)), max: r3(lagSorted.length ? lagSorted[lagSorted.length - 1]! : 0) } : null,
     totals,
     factoryState: factory.state(),
+    monotonicWindowUs: [Math.round(monoAtT0 + spec.warmupMs * 1000), Math.round(monoAtT0 + (spec.warmupMs + spec.durationMs) * 1000)],
   };
 }
 
@@ -267,6 +276,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const quiet = await waitForQuiet();
   return new Promise((resolve, reject) => {
     let startedAt = 0;
+    let after: CpuSnapshot | undefined;
+    let endedAt = 0;
     const child = fork(new URL("./loadgen-child.ts", import.meta.url).pathname, [], {
       execArgv: ["--import", "tsx"],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -276,21 +287,24 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     const kill = () => child.kill("SIGTERM");
     process.once("exit", kill);
     if (child.pid !== undefined) setCpuRole(child.pid, "loadgen");
-    child.on("message", (msg: { ready?: boolean; result?: LoadResult; error?: string }) => {
-      if (msg.ready) {
+    child.on("message", (msg: { ready?: boolean; mark?: "start" | "end"; result?: LoadResult; error?: string }) => {
+      if (msg.ready) child.send(spec);
+      else if (msg.mark === "start") {
         before = cpuSnapshot();
         startedAt = performance.now();
-        child.send(spec);
+      } else if (msg.mark === "end") {
+        after = cpuSnapshot();
+        endedAt = performance.now();
       } else if (msg.error) reject(new Error(`load generator: ${msg.error}`));
       else if (msg.result) {
         result = msg.result;
-        if (before) {
-          const seconds = cpuDelta(before, cpuSnapshot());
-          const replies = Math.max(1, result.totals.replies);
+        if (before && after) {
+          const seconds = cpuDelta(before, after);
+          const replies = Math.max(1, result.completed);
           const msPerReply = Object.fromEntries(
             Object.entries(seconds).map(([k, v]) => [k, Math.round(((v * 1000) / replies) * 1000) / 1000]),
           ) as Record<CpuGroup, number>;
-          const wallS = (performance.now() - startedAt) / 1000;
+          const wallS = (endedAt - startedAt) / 1000;
           result.cpu = { seconds, msPerReply, otherCores: Math.round((seconds.other / wallS) * 100) / 100, quiet };
         }
       }

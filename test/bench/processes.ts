@@ -72,6 +72,17 @@ export interface Started {
   child: ChildProcess;
   pid: number;
   logPath: string;
+  /** Set when the process has exited (by itself or stopped by us). */
+  exit?: { code: number | null; signal: NodeJS.Signals | null; at: Date };
+}
+
+/** Throws, with the exit status and the log's tail, when a process the run depends on has died. */
+export function assertAlive(proc: Started, what: string): void {
+  if (!proc.exit) return;
+  throw new Error(
+    `${what} (pid ${proc.pid}) exited at ${proc.exit.at.toISOString()} with ${proc.exit.signal ?? `code ${proc.exit.code}`}; ` +
+      `log ${proc.logPath}:\n${tail(proc.logPath)}`,
+  );
 }
 
 /** Starts `node <nodeArgs>` from the repository root, output to `logPath`; registered for cleanup. */
@@ -82,8 +93,12 @@ export function startNode(nodeArgs: string[], env: NodeJS.ProcessEnv, logPath: s
   child.stderr?.pipe(log);
   if (child.pid === undefined) throw new Error(`could not start node ${nodeArgs.join(" ")}`);
   started.add(child);
-  child.once("exit", () => started.delete(child));
-  return { child, pid: child.pid, logPath };
+  const proc: Started = { child, pid: child.pid, logPath };
+  child.once("exit", (code, signal) => {
+    started.delete(child);
+    proc.exit = { code, signal, at: new Date() };
+  });
+  return proc;
 }
 
 /** Polls `url` until it answers 200, the process dies, or `timeoutMs` passes. */
@@ -123,6 +138,7 @@ export interface MemoryReading {
 /** Samples /proc/<pid>/status every `intervalMs`; `read()` returns the figures so far (VmHWM read fresh). */
 export function sampleMemory(pid: number, intervalMs = 250) {
   let maxRss = 0;
+  let phaseMax = 0;
   let lastHwm = 0;
   let samples = 0;
   const readStatus = () => {
@@ -130,7 +146,9 @@ export function sampleMemory(pid: number, intervalMs = 250) {
       const text = readFileSync(`/proc/${pid}/status`, "utf8");
       const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0);
       lastHwm = Math.max(lastHwm, kib("VmHWM"));
-      maxRss = Math.max(maxRss, kib("VmRSS"));
+      const rss = kib("VmRSS");
+      maxRss = Math.max(maxRss, rss);
+      phaseMax = Math.max(phaseMax, rss);
       samples++;
     } catch {
       // the process has gone; keep the last figures
@@ -143,6 +161,13 @@ export function sampleMemory(pid: number, intervalMs = 250) {
     read(): MemoryReading {
       readStatus();
       return { vmHwmMiB: round1(lastHwm / 1024), maxSampledRssMiB: round1(maxRss / 1024), samples };
+    },
+    /** The largest VmRSS sampled since the previous call (MiB): the peak of one phase of the run. */
+    phasePeakMiB(): number {
+      readStatus();
+      const peak = phaseMax;
+      phaseMax = 0;
+      return round1(peak / 1024);
     },
     stop() {
       clearInterval(timer);

@@ -11,10 +11,13 @@ interface CpuProfile {
   startTime: number;
   endTime: number;
   samples?: number[];
+  timeDeltas?: number[];
 }
 
 export interface ProfileSummary {
   file: string;
+  /** What part of the run the summary covers. */
+  label: string;
   /** Busy (non-idle) time in the profile. */
   totalMs: number;
   wallMs: number;
@@ -31,11 +34,30 @@ function packageOf(functionName: string, url: string): string {
   return repo ? repo[1]! : url.replace(/^file:\/\//, "");
 }
 
-export function summariseProfile(file: string, top = 25): ProfileSummary {
+/**
+ * Summarises `file`, or only the samples inside `windowUs` (monotonic µs, the clock V8 profiles use), e.g. one
+ * load's measured window.
+ */
+export function summariseProfile(file: string, label: string, windowUs?: [number, number], top = 25): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
-  const allHits = profile.nodes.reduce((n, node) => n + (node.hitCount ?? 0), 0) || 1;
-  const idleHits = profile.nodes.filter((n) => n.callFrame.functionName === "(idle)").reduce((n, node) => n + (node.hitCount ?? 0), 0);
-  const wallMs = (profile.endTime - profile.startTime) / 1000;
+  // Hits per node: from the sample stream when a window is asked for, else the nodes' own counts.
+  const hitsById = new Map<number, number>();
+  let wallMs = (profile.endTime - profile.startTime) / 1000;
+  if (windowUs && profile.samples && profile.timeDeltas) {
+    let t = profile.startTime;
+    for (let i = 0; i < profile.samples.length; i++) {
+      t += profile.timeDeltas[i] ?? 0;
+      if (t < windowUs[0] || t > windowUs[1]) continue;
+      const id = profile.samples[i]!;
+      hitsById.set(id, (hitsById.get(id) ?? 0) + 1);
+    }
+    wallMs = (windowUs[1] - windowUs[0]) / 1000;
+  } else {
+    for (const node of profile.nodes) hitsById.set(node.id, node.hitCount ?? 0);
+  }
+  const hitsOf = (node: CpuProfileNode) => hitsById.get(node.id) ?? 0;
+  const allHits = profile.nodes.reduce((n, node) => n + hitsOf(node), 0) || 1;
+  const idleHits = profile.nodes.filter((n) => n.callFrame.functionName === "(idle)").reduce((n, node) => n + hitsOf(node), 0);
   const msPerHit = wallMs / allHits;
   // Shares are of busy time: the idle samples (waiting for I/O) are left out.
   const totalHits = Math.max(1, allHits - idleHits);
@@ -43,7 +65,7 @@ export function summariseProfile(file: string, top = 25): ProfileSummary {
   const fns = new Map<string, { name: string; where: string; hits: number }>();
   const pkgs = new Map<string, number>();
   for (const node of profile.nodes) {
-    const hits = node.hitCount ?? 0;
+    const hits = hitsOf(node);
     if (hits === 0 || node.callFrame.functionName === "(idle)") continue;
     const { functionName, url, lineNumber } = node.callFrame;
     const where = url === "" ? "" : `${url.replace(/^file:\/\/.*?\/(server|node_modules)\//, "$1/")}:${lineNumber + 1}`;
@@ -57,6 +79,7 @@ export function summariseProfile(file: string, top = 25): ProfileSummary {
   const r1 = (n: number) => Math.round(n * 10) / 10;
   return {
     file,
+    label,
     totalMs: Math.round(totalMs),
     wallMs: Math.round(wallMs),
     topFunctions: [...fns.values()]

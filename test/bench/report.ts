@@ -1,7 +1,7 @@
 /** The report: targets from issue 4, pass/fail with margins, the printed table and the JSON files. */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { AnswerFigures, AnswerPair } from "./scenarios/answer.js";
+import type { AnswerFigures, BareFigures } from "./scenarios/answer.js";
 import type { LoadResult } from "./loadgen.js";
 import type { CreateFigures } from "./scenarios/create.js";
 import type { PreloadResult } from "./preload.js";
@@ -27,10 +27,14 @@ export interface LevelReport {
   liveSessions: number;
   preload: PreloadResult;
   routingQuery?: RoutingQueryFigures | { skipped: string };
+  /** The bare Koa baseline's saturation, measured at this level (same moment, same machine load). */
+  bare?: BareFigures;
   answer?: AnswerFigures;
   create?: CreateFigures;
   /** The server's memory figures at the end of the level (VmHWM is the peak so far). */
   serverMemory?: MemoryReading;
+  /** The server's largest sampled VmRSS during each phase of the level (MiB). */
+  rssPeakMiB?: Record<string, number>;
 }
 
 export interface Check {
@@ -53,11 +57,12 @@ export interface BenchReport {
   machine: Record<string, unknown>;
   server: Record<string, unknown>;
   setup: Record<string, unknown>;
-  bare?: AnswerPair;
+  /** The first bare measurement (with its fixed-rate run). */
+  bare?: BareFigures;
   levels: LevelReport[];
   memory?: MemoryReading;
   checks: Check[];
-  profile?: ProfileSummary;
+  profiles?: ProfileSummary[];
   errors: string[];
   notes: string[];
 }
@@ -80,7 +85,7 @@ function atLeast(metric: string, scale: string, value: number | null | undefined
 
 export const scaleLabel = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1_000 ? `${n / 1_000}k` : String(n));
 
-export function bareRatio(level: LevelReport, bare: AnswerPair | undefined): number | null {
+export function bareRatio(level: LevelReport, bare: BareFigures | undefined): number | null {
   if (!level.answer || !bare || bare.saturation.okPerSecond === 0) return null;
   return Math.round((level.answer.saturation.okPerSecond / bare.saturation.okPerSecond) * 1000) / 1000;
 }
@@ -92,7 +97,7 @@ export function computeChecks(report: BenchReport): Check[] {
     if (level.answer) {
       checks.push(atMost(`answer p99 @ ${TARGETS.answerRate}/s`, s, level.answer.fixedRate.latencyMs.p99, TARGETS.answerP99Ms, " ms"));
       checks.push(atLeast("answer saturation", s, level.answer.saturation.okPerSecond, TARGETS.answerSaturation, " req/s"));
-      checks.push(atLeast("answer ÷ bare Koa", s, bareRatio(level, report.bare), TARGETS.bareRatio, ""));
+      checks.push(atLeast("answer ÷ bare Koa", s, bareRatio(level, level.bare ?? report.bare), TARGETS.bareRatio, ""));
       const bad = level.answer.saturation.checkFailures + level.answer.fixedRate.checkFailures +
         level.answer.saturation.errors + level.answer.fixedRate.errors;
       checks.push({ metric: "answer replies without <Dial> / errors", scale: s, target: "0", value: bad, pass: bad === 0, margin: bad === 0 ? "" : `${bad} bad` });
@@ -161,6 +166,10 @@ export function backgroundCores(loads: LoadResult[]): number | null {
   return values.length ? Math.max(...values) : null;
 }
 
+function halfCell(load: LoadResult | undefined): string {
+  return load ? `@${fmt(load.offeredRate)}/s: ${fmt(load.latencyMs.p50, 1)}|${fmt(load.latencyMs.p99, 1)}` : "–";
+}
+
 function cpuCell(load: LoadResult | undefined): string {
   const c = load?.cpu?.msPerReply;
   return c ? `${fmt(c.server, 2)}|${fmt(c.postgres, 2)}|${fmt(c.loadgen, 2)}` : "–";
@@ -188,6 +197,8 @@ export function renderTable(report: BenchReport): string {
     row(`answer served @ ${TARGETS.answerRate}/s (req/s)`, "", (l) => fmt(a(l)?.fixedRate.okPerSecond)),
     row(`answer unanswered @ ${TARGETS.answerRate}/s at drain`, "", (l) => fmt(a(l)?.fixedRate.unfinished)),
     row("answer sat. CPU ms/req server|pg|gen", "", (l) => cpuCell(a(l)?.saturation)),
+    row(`answer p50|p99 @ ½ saturation (ms)`, "", (l) => halfCell(a(l)?.halfSaturation)),
+    row("bare Koa saturation (req/s)", "", (l) => fmt(l.bare?.saturation.okPerSecond)),
     row("answer ÷ bare Koa (saturation)", `≥ ${TARGETS.bareRatio}`, checked("answer ÷ bare Koa", 3)),
     row("answer non-Dial replies + errors", "0", checked("answer replies without <Dial> / errors", 0)),
     row("call rows written / 200 replies", "equal", (l) => {
@@ -195,20 +206,27 @@ export function renderTable(report: BenchReport): string {
       if (!c) return "–";
       return `${fmt(c.written)}/${fmt(c.okReplies)}${c.abandoned ? `(+${fmt(c.abandoned)}?)` : ""}${mark(c.match)}`;
     }),
-    row("routing query alone p99 (ms)", "", (l) => fmt(l.routingQuery && "p99Ms" in l.routingQuery ? l.routingQuery.p99Ms : null, 3)),
+    row("routing query alone mean, as sent|prepared (ms)", "", (l) =>
+      l.routingQuery && "meanMs" in l.routingQuery ? `${fmt(l.routingQuery.meanMs, 3)}|${fmt(l.routingQuery.preparedMeanMs, 3)}` : "–",
+    ),
+    row("routing query planning|execution (ms)", "", (l) =>
+      l.routingQuery && "meanMs" in l.routingQuery ? `${fmt(l.routingQuery.planningMs, 3)}|${fmt(l.routingQuery.executionMs, 3)}` : "–",
+    ),
     row("create saturation (/s)", `≥ ${TARGETS.createSaturation}`, checked("create saturation", 0)),
     row(`create p50 @ ${TARGETS.createRate}/s (ms)`, "", (l) => fmt(cr(l)?.fixedRate.latencyMs.p50, 2)),
     row(`create p99 @ ${TARGETS.createRate}/s (ms)`, `≤ ${TARGETS.createP99Ms}`, checked(`create p99 @ ${TARGETS.createRate}/s`, 2)),
+    row(`create p50|p99 @ ½ saturation (ms)`, "", (l) => halfCell(cr(l)?.halfSaturation)),
     row("create sat. CPU ms/req server|pg|gen", "", (l) => cpuCell(cr(l)?.saturation)),
     row("create non-201 share (answered)", "", (l) => (cr(l) ? `${fmt(cr(l)!.nonCreatedShare * 100, 2)}%` : "–")),
     row(`create unanswered @ ${TARGETS.createRate}/s at drain`, "", (l) => fmt(cr(l)?.fixedRate.unfinished)),
     row("invariant violations", "0", checked("invariant violations", 0)),
     row("server VmHWM so far (MiB)", "", (l) => fmt(l.serverMemory?.vmHwmMiB, 1)),
+    row("server VmRSS peak answer|create (MiB)", "", (l) => `${fmt(l.rssPeakMiB?.answer)}|${fmt(l.rssPeakMiB?.create)}`),
     row("background CPU, worst load (cores)", "≈ 0", (l) => fmt(backgroundCores(loadsOf(l)), 2)),
   ];
   const out = [table(rows)];
-  if (report.bare) {
-    const b = report.bare;
+  if (report.bare?.fixedRate) {
+    const b = { saturation: report.bare.saturation, fixedRate: report.bare.fixedRate };
     out.push(
       `bare Koa: saturation ${fmt(b.saturation.okPerSecond)} req/s (p99 ${fmt(b.saturation.latencyMs.p99, 1)} ms); ` +
         `@ ${TARGETS.answerRate}/s p50 ${fmt(b.fixedRate.latencyMs.p50, 2)} ms, p99 ${fmt(b.fixedRate.latencyMs.p99, 2)} ms; ` +
@@ -221,7 +239,7 @@ export function renderTable(report: BenchReport): string {
   if (report.memory) out.push(`server RSS: after start ${fmt(report.server.rssAfterStartMiB as number | undefined, 1)} MiB, peak VmHWM ${report.memory.vmHwmMiB} MiB, max sampled VmRSS ${report.memory.maxSampledRssMiB} MiB`);
   const noisy = Math.max(
     backgroundCores(report.levels.flatMap(loadsOf)) ?? 0,
-    backgroundCores(report.bare ? [report.bare.saturation, report.bare.fixedRate] : []) ?? 0,
+    backgroundCores(report.levels.flatMap((l) => (l.bare ? [l.bare.saturation, ...(l.bare.fixedRate ? [l.bare.fixedRate] : [])] : []))) ?? 0,
   );
   if (noisy > 0.2) {
     out.push(`WARNING: processes outside the bench used up to ${fmt(noisy, 2)} cores during a measurement; figures are skewed.`);

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--profile] [--only=bare,answer,create] [--levels=10000,100000]`
+ * `pnpm bench [--quick] [--profile] [--only=bare,answer,create] [--levels=10000,100000] [--no-half]`
  *
  * Starts PostgreSQL and Redis (.ci/services.sh), recreates the `maskline_bench` database, starts the real server
  * and the bare Koa baseline as their own processes, sets up a tenant/app/DID pool through the public API, then for
@@ -18,6 +18,7 @@ import { measureRoutingQuery } from "./explain.js";
 import { newPreloadState, preloadSessions, type PreloadOptions } from "./preload.js";
 import {
   REPO_ROOT,
+  assertAlive,
   freePort,
   installCleanupHandlers,
   runCommand,
@@ -30,7 +31,8 @@ import {
 import { summariseProfile } from "./profile.js";
 import { setCpuRole } from "./cpu.js";
 import { computeChecks, renderTable, scaleLabel, writeReport, type BenchReport, type LevelReport } from "./report.js";
-import { measureAnswer, measureAnswerPair, type AnswerLoadConfig } from "./scenarios/answer.js";
+import { measureAnswer, measureBare, type AnswerLoadConfig } from "./scenarios/answer.js";
+import type { LoadResult } from "./loadgen.js";
 import { measureCreate, type CreateLoadConfig, type CreatePeopleState } from "./scenarios/create.js";
 import type { Timing } from "./scenarios/types.js";
 import { setupTenant } from "./setup.js";
@@ -74,7 +76,7 @@ function parseArgs(argv: string[]) {
   const levels = value("levels");
   if (levels) profile.levels = levels.split(",").map((s) => Number(s.replace(/_/g, "")));
   const only = new Set((value("only") ?? "bare,answer,create").split(","));
-  return { quick, cpuProf: flag("profile"), profile, only };
+  return { quick, cpuProf: flag("profile"), noHalf: flag("no-half"), profile, only };
 }
 
 const t0 = performance.now();
@@ -193,6 +195,7 @@ async function main() {
 
     let loaded = 0;
     for (const target of profile.levels) {
+      assertAlive(server, "the server");
       const label = scaleLabel(target);
       log(`level ${label}: preloading ${(target - loaded).toLocaleString("en-US")} sessions (COPY, real keyring)`);
       const preload = await preloadSessions(dbA, dbB, keys, tenant, target - loaded, preloadState, profile.preload);
@@ -209,9 +212,13 @@ async function main() {
       report.levels.push(level);
       const levelMemory = memory;
 
+      level.rssPeakMiB = { preload: levelMemory.phasePeakMiB() };
       const guard = async (what: string, work: () => Promise<void>) => {
         try {
+          assertAlive(server, "the server");
           await work();
+          assertAlive(server, "the server");
+          level.rssPeakMiB![what] = levelMemory.phasePeakMiB();
         } catch (err) {
           const message = `${what} @ ${label}: ${err instanceof Error ? err.message : String(err)}`;
           report.errors.push(message);
@@ -219,11 +226,14 @@ async function main() {
         }
       };
 
-      if (bareOrigin && !report.bare) {
+      const half = !args.noHalf;
+      if (bareOrigin) {
         await guard("bare Koa", async () => {
-          log("  bare Koa baseline: saturation, then 1,000/s offered");
-          report.bare = await measureAnswerPair(bareOrigin!, `${bareOrigin}/v1/vobiz/app_bare/answer?k=x`, tenant.authToken, preloadState.routes, profile.timing, profile.answer);
-          log(`  bare: ${report.bare.saturation.okPerSecond} req/s; p99 @1000/s ${report.bare.fixedRate.latencyMs.p99} ms`);
+          const withFixedRate = !report.bare;
+          log(`  bare Koa baseline: saturation${withFixedRate ? ", then 1,000/s offered" : ""}`);
+          level.bare = await measureBare(bareOrigin!, tenant.authToken, preloadState.routes, profile.timing, profile.answer, withFixedRate);
+          report.bare ??= level.bare;
+          log(`  bare: ${level.bare.saturation.okPerSecond} req/s${level.bare.fixedRate ? `; p99 @1000/s ${level.bare.fixedRate.latencyMs.p99} ms` : ""}`);
         });
       }
       await guard("routing query", async () => {
@@ -231,24 +241,28 @@ async function main() {
       });
       if (args.only.has("answer")) {
         await guard("answer", async () => {
-          log("  answer webhook: saturation, then 1,000/s offered");
-          level.answer = await measureAnswer(env, preloadState.routes, profile.answer);
+          log(`  answer webhook: saturation, then 1,000/s offered${half ? ", then ½ saturation" : ""}`);
+          level.answer = await measureAnswer(env, preloadState.routes, profile.answer, { halfSaturation: half });
           const a = level.answer;
           log(
             `  answer: ${a.saturation.okPerSecond} req/s (p99 ${a.saturation.latencyMs.p99} ms); @1000/s p50 ${a.fixedRate.latencyMs.p50} ms ` +
-              `p99 ${a.fixedRate.latencyMs.p99} ms; non-Dial ${a.saturation.checkFailures + a.fixedRate.checkFailures}; ` +
+              `p99 ${a.fixedRate.latencyMs.p99} ms` +
+              (a.halfSaturation ? `; @${a.halfSaturation.offeredRate}/s p50 ${a.halfSaturation.latencyMs.p50} ms p99 ${a.halfSaturation.latencyMs.p99} ms` : "") +
+              `; non-Dial ${a.saturation.checkFailures + a.fixedRate.checkFailures}; ` +
               `call rows ${a.callRows.written} for ${a.callRows.okReplies} 200s (+${a.callRows.abandoned} abandoned)`,
           );
         });
       }
       if (args.only.has("create")) {
         await guard("create", async () => {
-          log("  session create: saturation, then 500/s offered");
-          level.create = await measureCreate(env, createPeople, profile.create);
+          log(`  session create: saturation, then 500/s offered${half ? ", then ½ saturation" : ""}`);
+          level.create = await measureCreate(env, createPeople, profile.create, { halfSaturation: half });
           const c = level.create;
           log(
             `  create: ${c.saturation.okPerSecond}/s (p99 ${c.saturation.latencyMs.p99} ms); @500/s p50 ${c.fixedRate.latencyMs.p50} ms ` +
-              `p99 ${c.fixedRate.latencyMs.p99} ms; non-201 ${(c.nonCreatedShare * 100).toFixed(2)}%; violations ${c.invariantViolations}`,
+              `p99 ${c.fixedRate.latencyMs.p99} ms` +
+              (c.halfSaturation ? `; @${c.halfSaturation.offeredRate}/s p50 ${c.halfSaturation.latencyMs.p50} ms p99 ${c.halfSaturation.latencyMs.p99} ms` : "") +
+              `; non-201 ${(c.nonCreatedShare * 100).toFixed(2)}%; violations ${c.invariantViolations}`,
           );
         });
       }
@@ -262,8 +276,18 @@ async function main() {
       const dir = join(workDir, "profile");
       const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
       if (file) {
-        report.profile = summariseProfile(join(dir, file));
-        log(`server CPU profile: ${join(dir, file)}`);
+        const path = join(dir, file);
+        report.profiles = [summariseProfile(path, "whole run")];
+        for (const level of report.levels) {
+          const windows: Array<[string, LoadResult | undefined]> = [
+            ["answer saturation", level.answer?.saturation],
+            ["create saturation", level.create?.saturation],
+          ];
+          for (const [what, loadResult] of windows) {
+            if (loadResult) report.profiles.push(summariseProfile(path, `${what} @ ${scaleLabel(level.targetSessions)}`, loadResult.monotonicWindowUs));
+          }
+        }
+        log(`server CPU profile: ${path}`);
       } else report.errors.push("--profile: the server wrote no .cpuprofile");
     }
   } catch (err) {
@@ -287,11 +311,13 @@ async function main() {
   report.checks = computeChecks(report);
   const files = writeReport(report, REPORT_DIR);
   process.stdout.write(`\n${renderTable(report)}\n`);
-  if (report.profile) {
-    process.stdout.write(`\nserver CPU (busy ${report.profile.totalMs} ms of ${report.profile.wallMs} ms), by package:\n`);
-    for (const p of report.profile.byPackage.slice(0, 12)) process.stdout.write(`  ${p.share.toFixed(1).padStart(5)}%  ${p.name}\n`);
+  // The profile of the largest level's saturation windows: where the server's own time goes.
+  const lastLabel = `@ ${scaleLabel(profile.levels[profile.levels.length - 1] ?? 0)}`;
+  for (const p of (report.profiles ?? []).filter((p) => p.label.endsWith(lastLabel))) {
+    process.stdout.write(`\nserver CPU, ${p.label} (busy ${p.totalMs} ms of ${p.wallMs} ms wall), by package:\n`);
+    for (const x of p.byPackage.slice(0, 10)) process.stdout.write(`  ${x.share.toFixed(1).padStart(5)}%  ${x.name}\n`);
     process.stdout.write("top functions (self time):\n");
-    for (const f of report.profile.topFunctions.slice(0, 15)) process.stdout.write(`  ${f.share.toFixed(1).padStart(5)}%  ${f.name}  ${f.where}\n`);
+    for (const f of p.topFunctions.slice(0, 12)) process.stdout.write(`  ${f.share.toFixed(1).padStart(5)}%  ${f.name}  ${f.where}\n`);
   }
   process.stdout.write(`\nreport: ${files.latest} (copy: ${files.stamped}); took ${report.durationSeconds} s\n`);
   if (report.errors.length) {

@@ -130,6 +130,17 @@ describe("operator API", () => {
     expect((await problemOf(big)).code).toBe("payload_too_large");
   });
 
+  it("refuses text Postgres cannot store (NUL) with 422, unknown methods with 405, an oversized Idempotency-Key with 422", async () => {
+    const nul = await server.request("/v1/admin/tenants", { method: "POST", headers: admin(), json: { name: "bad\u0000name" } });
+    expect(nul.status).toBe(422);
+    expect((await problemOf(nul)).code).toBe("validation_failed");
+    const propfind = await server.request("/v1/api-keys", { method: "PROPFIND" });
+    expect(propfind.status).toBe(405);
+    const longKey = await server.request("/v1/admin/tenants", { method: "POST", headers: { ...admin(), "idempotency-key": "k".repeat(300) }, json: { name: "x" } });
+    expect(longKey.status).toBe(422);
+    expect((await problemOf(longKey)).errors?.[0]?.path).toBe("/headers/idempotency-key");
+  });
+
   it("replays a tenant creation repeated with the same Idempotency-Key, and refuses the key with another body", async () => {
     const key = `idem-${Date.now()}`;
     const send = (name: string) =>

@@ -157,6 +157,20 @@ describe("the allocation invariant under races", () => {
     expect(await invariantViolations(t.tenantId)).toBe(0);
   });
 
+  it("a lost race on one participant's DID never refuses the other: concurrent pairings that fit all succeed", async () => {
+    for (let round = 0; round < 10; round++) {
+      const t = await tenantWithPool(server, { dids: 2 });
+      const [x, y, p, q] = people(4);
+      const results = await Promise.all([
+        open(t.apiKey, { participants: [{ number: x }, { number: p }] }),
+        open(t.apiKey, { participants: [{ number: y }, { number: q }] }),
+        open(t.apiKey, { participants: [{ number: x }, { number: y }] }),
+      ]);
+      expect(results.map((r) => r.status)).toEqual([201, 201, 201]);
+      expect(await invariantViolations(t.tenantId)).toBe(0);
+    }
+  });
+
   it("runs concurrent duplicates with one Idempotency-Key once", async () => {
     const t = await tenantWithPool(server, { dids: 4 });
     const [a, b] = people(2);
@@ -221,6 +235,17 @@ describe("session lifecycle", () => {
     const next = await open(t.apiKey, { participants: [{ number: driver }, { number: r2 }] });
     expect(next.status).toBe(201);
     expect(await invariantViolations(t.tenantId)).toBe(0);
+  });
+
+  it("closing an expired session leaves it expired and releases it", async () => {
+    const t = await tenantWithPool(server);
+    const { body } = await open(t.apiKey, { participants: [{ number: people(1)[0] }, { number: people(1, 4)[0] }], ttlSeconds: 1 });
+    await sleep(1100);
+    const res = await server.request(`/v1/sessions/${body.id}/close`, { method: "POST", apiKey: t.apiKey });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as Session).status).toBe("expired");
+    const active = await server.deps.db("participants").where({ session_id: body.id, active: true }).count({ n: "*" }).first();
+    expect(Number(active!.n)).toBe(0);
   });
 
   it("the sweeper marks expired sessions and releases their participants", async () => {

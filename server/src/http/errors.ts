@@ -12,8 +12,18 @@ interface HttpLikeError {
   headers?: Record<string, string>;
 }
 
-function fromLibraryError(err: HttpLikeError): AppError | null {
+// Postgres refusing text it cannot store (a NUL character, an invalid byte sequence): the caller's input, not ours.
+const UNSTORABLE_TEXT = new Set(["22021", "22P05"]);
+
+function fromLibraryError(err: HttpLikeError & { code?: string }): AppError | null {
+  if (err.code && UNSTORABLE_TEXT.has(err.code)) {
+    return new AppError("validation_failed", "The request contains characters that cannot be stored (such as NUL).", {
+      errors: [{ path: "/", message: "contains a NUL character or invalid text" }],
+    });
+  }
   const status = err.status ?? err.statusCode;
+  // The router answers unknown methods with 501; to a client that is simply a method this path does not allow.
+  if (status === 501) return new AppError("method_not_allowed", "This method is not allowed on this path.");
   if (typeof status !== "number" || status < 400 || status >= 500) return null;
   if (err.type === "entity.too.large") return new AppError("payload_too_large", "The request body is too large.");
   if (err.type === "entity.parse.failed") return new AppError("bad_request", "The request body is not valid JSON.");

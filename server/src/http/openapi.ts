@@ -43,6 +43,8 @@ export interface OperationSpec {
   validateBody: ((body: unknown) => FieldError[]) | null;
   validateQuery: (query: Record<string, unknown>) => FieldError[];
   validatePath: (params: Record<string, unknown>) => FieldError[];
+  /** Declared headers only (lower-case names); others are not the spec's business. */
+  validateHeaders: (headers: Record<string, unknown>) => FieldError[];
 }
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -115,6 +117,8 @@ function buildOperations(doc: OpenApiDocument): Map<OperationId, OperationSpec> 
           : null;
       const query = compileObject(paramAjv, params.query.props, params.query.required);
       const pathParams = compileObject(paramAjv, params.path.props, params.path.required);
+      const headerParams = compileObject(paramAjv, params.header.props, params.header.required);
+      const headerNames = Object.keys(params.header.props);
       ops.set(op.operationId as OperationId, {
         id: op.operationId as OperationId,
         method: method as OperationSpec["method"],
@@ -128,6 +132,10 @@ function buildOperations(doc: OpenApiDocument): Map<OperationId, OperationSpec> 
           : null,
         validateQuery: (q) => (query(q) ? [] : toFieldErrors("/query", query.errors)),
         validatePath: (p) => (pathParams(p) ? [] : toFieldErrors("/path", pathParams.errors)),
+        validateHeaders: (h) => {
+          const declared = Object.fromEntries(headerNames.filter((n) => h[n] !== undefined).map((n) => [n, h[n]]));
+          return headerParams(declared) ? [] : toFieldErrors("/headers", headerParams.errors);
+        },
       });
     }
   }

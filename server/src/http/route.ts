@@ -55,6 +55,7 @@ function validateInput(op: OperationSpec) {
     const query = { ...ctx.query } as Record<string, unknown>;
     const errors = [
       ...op.validatePath(path),
+      ...op.validateHeaders(ctx.headers as Record<string, unknown>),
       ...op.validateQuery(query),
       ...(op.validateBody && body !== undefined ? op.validateBody(body) : []),
     ];

@@ -20,7 +20,7 @@ import { rawRoute } from "../http/route.js";
 import { constantTimeEqual } from "../crypto/tokens.js";
 import { verifyVobizSignature } from "../vobiz/signature.js";
 import { emptyXml } from "../vobiz/xml.js";
-import { findAppForWebhook, type AppRow } from "../stores/apps.js";
+import type { AppRow } from "../stores/apps.js";
 import { isEndOfCallNotice, unavailableReply, type AppMessages } from "../domain/call-decision.js";
 import {
   ANSWER_BUDGET_MS,
@@ -102,8 +102,9 @@ function notRecorded(): AppError {
 async function authenticate(deps: Deps, ctx: AppContext, deadline: Deadline, log: Logger): Promise<AppRow> {
   const appId = ctx.params.appId ?? "";
   if (appId === "" || appId.length > MAX_APP_ID_LENGTH) throw notFound("App");
-  const app = await deadline.run(findAppForWebhook(deps.db, appId));
-  if (!app) throw notFound("App");
+  const cached = await deadline.run(deps.appCache.get(appId));
+  if (!cached) throw notFound("App");
+  const app = cached.row;
 
   const k = ctx.query.k;
   if (typeof k !== "string" || !constantTimeEqual(k, app.url_secret)) forbidden(log, app.id, "url secret missing or wrong");
@@ -111,7 +112,7 @@ async function authenticate(deps: Deps, ctx: AppContext, deadline: Deadline, log
   const signature = verifyVobizSignature({
     headers: ctx.headers,
     url: deps.config.publicBaseUrl + ctx.path,
-    authToken: deps.keys.decrypt(app.auth_token_enc),
+    authToken: cached.authToken,
   });
   if (signature.status === "invalid") forbidden(log, app.id, `invalid ${signature.version ?? ""} signature`.trim());
   if (signature.status === "absent" && app.signature_required) forbidden(log, app.id, "signature required but absent");

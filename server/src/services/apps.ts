@@ -71,7 +71,7 @@ export async function getApp(deps: Pick<Deps, "db" | "config">, tenantId: string
 
 /** Changes any field; a new `vobizAuthToken` is re-encrypted, `messages` replaces the whole object. */
 export async function updateApp(
-  deps: Pick<Deps, "db" | "keys" | "config">,
+  deps: Pick<Deps, "db" | "keys" | "config" | "appCache" | "logger">,
   tenantId: string,
   id: string,
   input: Schemas["UpdateAppRequest"],
@@ -86,5 +86,8 @@ export async function updateApp(
   if (input.messages !== undefined) patch.messages = messagesOf(input.messages);
   const row = await store.updateApp(deps.db, tenantId, id, patch);
   if (!row) throw notFound("App");
+  // Webhooks read apps from memory: every replica must drop this one now (a new token, a switched signature).
+  // A kv outage must not turn a committed change into an error: the cache's short TTL bounds the staleness.
+  await deps.appCache.invalidate(id).catch((err: unknown) => deps.logger.warn({ err, appId: id }, "app cache notice not sent"));
   return toApp(row, deps.config.publicBaseUrl);
 }

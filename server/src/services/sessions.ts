@@ -150,8 +150,9 @@ export async function createSession(deps: Pick<Deps, "db" | "keys" | "clock">, t
         continue;
       }
       if (!isPairingConflict(err)) throw err;
-      // A concurrent session committed one of the DIDs we picked; the next attempt re-reads what is held.
-      for (const [bidx, did] of picked) excluded.get(bidx)!.add(did);
+      // A concurrent session committed one of the DIDs we picked. Postgres reports the violation only after that
+      // session committed, so the next attempt's read of held DIDs already sees it; excluding our picks here would
+      // also exclude the other participant's perfectly good DID and report a false pool_exhausted.
       if (attempt >= MAX_ALLOCATION_ATTEMPTS) {
         throw new AppError("conflict", "Too many concurrent sessions for these participants; retry.", { cause: err });
       }
@@ -178,8 +179,9 @@ export async function closeSession(deps: Pick<Deps, "db" | "clock">, tenantId: s
   await deps.db.transaction(async (trx) => {
     const now = deps.clock.now();
     const closed = await store.closeSession(trx, tenantId, id, now);
-    if (closed) await store.releaseSessionParticipants(trx, tenantId, [id], now);
-    else if (!(await store.findSession(trx, tenantId, id))) throw notFound("Session");
+    if (!closed && !(await store.findSession(trx, tenantId, id))) throw notFound("Session");
+    // Closed now, or expired but not yet swept: either way nobody routes through it any more.
+    await store.releaseSessionParticipants(trx, tenantId, [id], now);
   });
   return getSession(deps, tenantId, id);
 }

@@ -114,9 +114,11 @@ export async function lastDids(db: Knex, tenantId: string, bidxs: string[]) {
     .orderBy([{ column: "number_bidx" }, { column: "id", order: "desc" }]);
 }
 
+/** Closes an open, unexpired session; an expired one stays expired (its status is what happened to it). */
 export async function closeSession(db: Knex, tenantId: string, id: string, now: Date) {
   const [row] = await db<SessionRow>("sessions")
     .where({ tenant_id: tenantId, id, status: "open" })
+    .where("expires_at", ">", now)
     .update({ status: "closed", closed_at: now })
     .returning("*");
   return row;

@@ -7,6 +7,7 @@ import { runLoad, type LoadResult } from "../loadgen.js";
 import { scalar } from "../db.js";
 import { CREATE_PREFIX, PERSON_DIGITS, person } from "../people.js";
 import type { ScenarioEnv } from "./types.js";
+import { halfOf } from "./answer.js";
 
 export interface CreateLoadConfig {
   connections: number;
@@ -20,6 +21,7 @@ export interface CreateLoadConfig {
 export interface CreateFigures {
   saturation: LoadResult;
   fixedRate: LoadResult;
+  halfSaturation?: LoadResult;
   sent: number;
   created: number;
   /** Share of answered requests that did not get a 201 (any other status, or a transport error). */
@@ -41,14 +43,19 @@ SELECT count(*) FROM (
    GROUP BY tenant_id, proxy_number_id, number_bidx HAVING count(*) > 1
 ) violations`;
 
-export async function measureCreate(env: ScenarioEnv, people: CreatePeopleState, cfg: CreateLoadConfig): Promise<CreateFigures> {
-  const run = async (mode: "closed" | "open") => {
+export async function measureCreate(
+  env: ScenarioEnv,
+  people: CreatePeopleState,
+  cfg: CreateLoadConfig,
+  opts: { halfSaturation: boolean },
+): Promise<CreateFigures> {
+  const run = async (mode: "closed" | "open", rate = cfg.rate) => {
     const drivers = Array.from({ length: cfg.drivers }, () => person(CREATE_PREFIX, people.next++));
     const result = await runLoad({
       origin: env.origin,
       mode,
       connections: mode === "closed" ? cfg.connections : cfg.openConnections,
-      ...(mode === "open" ? { rate: cfg.rate } : {}),
+      ...(mode === "open" ? { rate } : {}),
       warmupMs: env.timing.warmupMs,
       durationMs: env.timing.durationMs,
       timeoutMs: env.timing.timeoutMs,
@@ -70,16 +77,19 @@ export async function measureCreate(env: ScenarioEnv, people: CreatePeopleState,
   };
   const saturation = await run("closed");
   const fixedRate = await run("open");
+  const halfSaturation = opts.halfSaturation ? await run("open", halfOf(saturation)) : undefined;
+  const runs = [saturation, fixedRate, ...(halfSaturation ? [halfSaturation] : [])];
   const t0 = performance.now();
   const invariantViolations = await scalar<number>(env.db, INVARIANT_SQL);
   const invariantCheckMs = Math.round(performance.now() - t0);
-  const sent = saturation.totals.sent + fixedRate.totals.sent;
-  const created = saturation.totals.ok + fixedRate.totals.ok;
-  const abandoned = saturation.totals.abandoned + fixedRate.totals.abandoned;
+  const sent = runs.reduce((n, r) => n + r.totals.sent, 0);
+  const created = runs.reduce((n, r) => n + r.totals.ok, 0);
+  const abandoned = runs.reduce((n, r) => n + r.totals.abandoned, 0);
   const answered = sent - abandoned;
   return {
     saturation,
     fixedRate,
+    ...(halfSaturation ? { halfSaturation } : {}),
     sent,
     created,
     nonCreatedShare: answered === 0 ? 0 : (answered - created) / answered,
