@@ -8,7 +8,8 @@ import { parseMasterKey } from "./crypto/tokens.js";
 import { createMemoryKv } from "./kv/memory.js";
 import { createRedisKv } from "./kv/redis.js";
 import { createLogger } from "./logging/logger.js";
-import { createAppCache } from "./services/app-cache.js";
+import { createAppCache, createPoolCache } from "./services/app-cache.js";
+import { createCallLog } from "./services/call-log.js";
 
 export interface Runtime {
   deps: Deps;
@@ -48,12 +49,17 @@ export async function buildRuntime(config: Config, opts: { logger?: Logger; migr
     throw err;
   }
   const appCache = createAppCache({ db, kv, keys, logger });
-  const deps: Deps = Object.freeze({ config: resolved, db, kv, logger, clock: systemClock, keys, appCache });
+  const poolCache = createPoolCache({ db, kv, logger });
+  const callLog = createCallLog({ db, kv, logger });
+  const deps: Deps = Object.freeze({ config: resolved, db, kv, logger, clock: systemClock, keys, appCache, poolCache, callLog });
   return {
     deps,
     ...(generatedSecrets ? { generatedSecrets } : {}),
     async close() {
+      // Queued call rows reach Postgres before its pool closes.
+      await callLog.close().catch((err: unknown) => logger.error({ err }, "call rows not flushed at shutdown"));
       await appCache.close().catch(() => undefined);
+      await poolCache.close().catch(() => undefined);
       await kv.close().catch((err: unknown) => logger.warn({ err }, "closing kv failed"));
       await db.destroy().catch((err: unknown) => logger.warn({ err }, "closing database failed"));
     },

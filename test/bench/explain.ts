@@ -12,7 +12,7 @@ export interface RoutingQueryFigures {
   planningMs: number | null;
   /**
    * Client-side round trip of the query alone over `samples` random live routes, sequential, on an otherwise idle
-   * connection: as the server sends it (unnamed statement, parsed and planned on every call), and as a named
+   * connection: as an unnamed statement (parsed and planned on every call, as knex.raw sends it), and as a named
    * prepared statement (parsed once; Postgres may switch to a cached generic plan after five executions).
    */
   samples: number;
@@ -24,13 +24,31 @@ export interface RoutingQueryFigures {
   found: number;
 }
 
-/** `:name` bindings (knex raw) → `$n` (pg). */
+/** `:name` bindings (knex raw) → `$n` (pg); the names are collected in order of first use. */
 function positional(sql: string, names: string[]): string {
   return sql.replace(/(?<!:):([A-Za-z_]\w*)/g, (_, name: string) => {
     let i = names.indexOf(name);
     if (i === -1) i = names.push(name) - 1;
     return `$${i + 1}`;
   });
+}
+
+// Which value a `<column> = $n` placeholder takes, for SQL that is already positional.
+const COLUMN_TO_NAME: Record<string, string> = { number_bidx: "callerBidx", tenant_id: "tenantId", app_id: "appId", e164: "did" };
+
+/** The SQL with `$n` placeholders and the binding name of each placeholder, whichever style the server uses. */
+export function routingStatement(sql: string): { text: string; names: string[] } {
+  if (!/\$\d/.test(sql)) {
+    const names: string[] = [];
+    return { text: positional(sql, names), names };
+  }
+  const names: string[] = [];
+  for (const m of sql.matchAll(/(\w+)\s*=\s*\$(\d+)/g)) {
+    const name = COLUMN_TO_NAME[m[1]!];
+    if (!name) throw new Error(`cannot tell what $${m[2]} (${m[1]}) binds to in the routing query`);
+    names[Number(m[2]) - 1] = name;
+  }
+  return { text: sql, names };
 }
 
 export async function measureRoutingQuery(
@@ -43,8 +61,7 @@ export async function measureRoutingQuery(
   const modulePath = "../../server/src/stores/routing.js";
   const mod = (await import(modulePath).catch(() => ({}))) as { ACTIVE_ROUTE_SQL?: unknown };
   if (typeof mod.ACTIVE_ROUTE_SQL !== "string") return { skipped: "server/src/stores/routing.ts exports no ACTIVE_ROUTE_SQL" };
-  const names: string[] = [];
-  const sql = positional(mod.ACTIVE_ROUTE_SQL, names);
+  const { text: sql, names } = routingStatement(mod.ACTIVE_ROUTE_SQL);
   const paramsFor = ([from, did]: [string, string]) => {
     const values: Record<string, string> = { tenantId: tenant.tenantId, appId: tenant.appId, did, callerBidx: keys.blindIndex(from) };
     return names.map((n) => values[n] ?? null);

@@ -5,6 +5,7 @@ interface CpuProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 interface CpuProfile {
   nodes: CpuProfileNode[];
@@ -23,6 +24,11 @@ export interface ProfileSummary {
   wallMs: number;
   topFunctions: Array<{ name: string; where: string; selfMs: number; share: number }>;
   byPackage: Array<{ name: string; selfMs: number; share: number }>;
+  /**
+   * Inclusive time of the server's own functions (server/src/…): the function and everything it called, each
+   * sample counted once per function. This is where a request's time goes, in the code's own terms.
+   */
+  inclusiveServer: Array<{ name: string; where: string; totalMs: number; share: number }>;
 }
 
 function packageOf(functionName: string, url: string): string {
@@ -76,6 +82,28 @@ export function summariseProfile(file: string, label: string, windowUs?: [number
     const pkg = packageOf(functionName, url);
     pkgs.set(pkg, (pkgs.get(pkg) ?? 0) + hits);
   }
+  // Inclusive time per server function: walk each sampled node's ancestry once, crediting every server frame.
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const inclusive = new Map<string, { name: string; where: string; hits: number }>();
+  for (const node of profile.nodes) {
+    const hits = hitsOf(node);
+    if (hits === 0 || node.callFrame.functionName === "(idle)") continue;
+    const seen = new Set<string>();
+    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
+      const frame = byId.get(id)!.callFrame;
+      const at = frame.url.indexOf("/server/src/");
+      if (at === -1) continue;
+      const where = `${frame.url.slice(at + 1)}:${frame.lineNumber + 1}`;
+      const key = `${frame.functionName}@${where}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const entry = inclusive.get(key) ?? { name: frame.functionName || "(anonymous)", where, hits: 0 };
+      entry.hits += hits;
+      inclusive.set(key, entry);
+    }
+  }
   const r1 = (n: number) => Math.round(n * 10) / 10;
   return {
     file,
@@ -90,5 +118,9 @@ export function summariseProfile(file: string, label: string, windowUs?: [number
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, hits]) => ({ name, selfMs: Math.round(hits * msPerHit), share: r1((100 * hits) / totalHits) })),
+    inclusiveServer: [...inclusive.values()]
+      .sort((a, b) => b.hits - a.hits)
+      .slice(0, top)
+      .map((f) => ({ name: f.name, where: f.where, totalMs: Math.round(f.hits * msPerHit), share: r1((100 * f.hits) / totalHits) })),
   };
 }

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--profile] [--only=bare,answer,create] [--levels=10000,100000] [--no-half]`
+ * `pnpm bench [--quick] [--profile] [--only=bare,answer,create] [--levels=10000,100000] [--no-half | --half]`
  *
  * Starts PostgreSQL and Redis (.ci/services.sh), recreates the `maskline_bench` database, starts the real server
  * and the bare Koa baseline as their own processes, sets up a tenant/app/DID pool through the public API, then for
@@ -32,7 +32,7 @@ import { summariseProfile } from "./profile.js";
 import { setCpuRole } from "./cpu.js";
 import { computeChecks, renderTable, scaleLabel, writeReport, type BenchReport, type LevelReport } from "./report.js";
 import { measureAnswer, measureBare, type AnswerLoadConfig } from "./scenarios/answer.js";
-import type { LoadResult } from "./loadgen.js";
+import { setServerRssProbe, type LoadResult } from "./loadgen.js";
 import { measureCreate, type CreateLoadConfig, type CreatePeopleState } from "./scenarios/create.js";
 import type { Timing } from "./scenarios/types.js";
 import { setupTenant } from "./setup.js";
@@ -76,7 +76,9 @@ function parseArgs(argv: string[]) {
   const levels = value("levels");
   if (levels) profile.levels = levels.split(",").map((s) => Number(s.replace(/_/g, "")));
   const only = new Set((value("only") ?? "bare,answer,create").split(","));
-  return { quick, cpuProf: flag("profile"), noHalf: flag("no-half"), profile, only };
+  // Quick mode skips the half-saturation runs unless --half asks for them (it keeps the run near a minute).
+  const noHalf = flag("no-half") || (quick && !flag("half"));
+  return { quick, cpuProf: flag("profile"), noHalf, profile, only };
 }
 
 const t0 = performance.now();
@@ -157,6 +159,8 @@ async function main() {
     const server = startNode(serverArgs, serverEnv, join(workDir, "server.log"));
     setCpuRole(server.pid, "server");
     memory = sampleMemory(server.pid);
+    const serverMemory = memory;
+    setServerRssProbe(() => serverMemory.phasePeakMiB());
     await waitForHttp200(`${origin}/readyz`, server);
     const rssAtStart = memory.read();
     report.server = {
@@ -212,13 +216,11 @@ async function main() {
       report.levels.push(level);
       const levelMemory = memory;
 
-      level.rssPeakMiB = { preload: levelMemory.phasePeakMiB() };
       const guard = async (what: string, work: () => Promise<void>) => {
         try {
           assertAlive(server, "the server");
           await work();
           assertAlive(server, "the server");
-          level.rssPeakMiB![what] = levelMemory.phasePeakMiB();
         } catch (err) {
           const message = `${what} @ ${label}: ${err instanceof Error ? err.message : String(err)}`;
           report.errors.push(message);
@@ -318,6 +320,8 @@ async function main() {
     for (const x of p.byPackage.slice(0, 10)) process.stdout.write(`  ${x.share.toFixed(1).padStart(5)}%  ${x.name}\n`);
     process.stdout.write("top functions (self time):\n");
     for (const f of p.topFunctions.slice(0, 12)) process.stdout.write(`  ${f.share.toFixed(1).padStart(5)}%  ${f.name}  ${f.where}\n`);
+    process.stdout.write("server functions, inclusive:\n");
+    for (const f of p.inclusiveServer.slice(0, 15)) process.stdout.write(`  ${f.share.toFixed(1).padStart(5)}%  ${f.name}  ${f.where}\n`);
   }
   process.stdout.write(`\nreport: ${files.latest} (copy: ${files.stamped}); took ${report.durationSeconds} s\n`);
   if (report.errors.length) {

@@ -46,6 +46,7 @@ describe("the seed's two-row lookup, generalised", () => {
         }),
       );
     }
+    await server.deps.callLog.flush();
     const rows = await server.deps.db("calls").where({ tenant_id: t.tenantId, decision: "bridged" }).count({ n: "*" }).first();
     expect(Number(rows!.n)).toBe(400);
   });

@@ -56,6 +56,18 @@ export function normalizeNumber(input: string, defaultCountry: string): string |
   return null;
 }
 
+const E164_SHAPE = /^\+[1-9]\d{6,14}$/;
+
+/**
+ * For matching carrier-sent numbers against stored ones: input already in E.164 is taken as it is (an invalid
+ * number then simply matches no session), anything else goes through normalizeNumber. On the answer path this
+ * skips libphonenumber (~30 µs a number) for the usual form while staying exact: stored numbers are E.164.
+ */
+export function normalizeForLookup(input: string, defaultCountry: string): string | null {
+  const trimmed = typeof input === "string" ? input.trim() : "";
+  return E164_SHAPE.test(trimmed) ? trimmed : normalizeNumber(trimmed, defaultCountry);
+}
+
 /**
  * `+919888800001` → `+91******0001`: keep the country calling code (useful in support: "which country?") and the
  * last four digits (what people recognise), star the rest, same length. Never throws; anything that is not an E.164

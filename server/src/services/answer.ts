@@ -8,7 +8,7 @@
 import type { Logger } from "pino";
 import type { Deps } from "../deps.js";
 import { newId } from "../crypto/ids.js";
-import { normalizeNumber } from "../phone/numbers.js";
+import { normalizeForLookup } from "../phone/numbers.js";
 import { webhookUrls } from "../domain/webhook-urls.js";
 import {
   callStatusOf,
@@ -66,11 +66,6 @@ export type CallbackFields = Readonly<Record<string, string | undefined>>;
 
 const MAX_CALL_UUID_LENGTH = 128;
 
-function replay(deps: Pick<Deps, "keys">, row: calls.CallRow, app: AppRow): string {
-  // Every row this service writes carries its reply; a row without one can only be refused, never re-decided.
-  if (row.reply_enc === null) return unavailableReply(app.messages as AppMessages);
-  return deps.keys.decrypt(row.reply_enc);
-}
 
 /**
  * A new inbound call (not an end-of-call notice: the route sends those to call-events). Idempotent on CallUUID:
@@ -78,7 +73,7 @@ function replay(deps: Pick<Deps, "keys">, row: calls.CallRow, app: AppRow): stri
  * same call, concurrent or not, gets those exact bytes and writes nothing.
  */
 export async function answerCall(
-  deps: Pick<Deps, "db" | "keys" | "clock" | "config">,
+  deps: Pick<Deps, "db" | "keys" | "clock" | "config" | "callLog">,
   app: AppRow,
   fields: CallbackFields,
   deadline: Deadline,
@@ -92,8 +87,8 @@ export async function answerCall(
     return rejectXml(messageFor(messages, "notInService"));
   }
 
-  const from = normalizeNumber(fields.From ?? "", app.default_country);
-  const to = normalizeNumber(fields.To ?? "", app.default_country);
+  const from = normalizeForLookup(fields.From ?? "", app.default_country);
+  const to = normalizeForLookup(fields.To ?? "", app.default_country);
   let active: ActiveRoute | null = null;
   let ended: EndedRoute | null = null;
   if (from !== null && to !== null) {
@@ -138,7 +133,7 @@ export async function answerCall(
     },
   });
 
-  const row: calls.NewCallRow = {
+  const row: calls.NewCallRow & { reply_enc: string } = {
     id: newId("call"),
     tenant_id: app.tenant_id,
     app_id: app.id,
@@ -150,27 +145,14 @@ export async function answerCall(
     to_participant_id: outcome.toParticipantId,
     decision: outcome.decision,
     status: callStatusOf(fields.CallStatus, "ringing"),
-    reply_enc: deps.keys.encrypt(outcome.xml),
+    reply_enc: deps.keys.encrypt(outcome.xml), // it can name a real number
     started_at: now,
   };
-  let inserted: boolean;
-  try {
-    inserted = await deadline.run(calls.insertCallIfAbsent(deps.db, row));
-  } catch (err) {
-    // The decision was made on committed data; connecting the caller beats refusing them because the record
-    // could not be written. A retry of this CallUUID decides again (or finds the row, if the insert landed late).
-    log.error({ err, appId: app.id, callUuid, decision: outcome.decision }, "call decided but not recorded");
-    return outcome.xml;
-  }
-  if (!inserted) {
-    // Seen before (a retry, or a concurrent duplicate that won the insert): its stored reply is the answer.
-    const winner = await deadline.run(calls.findCallByUuid(deps.db, app.tenant_id, callUuid));
-    if (winner) {
-      log.info({ appId: app.id, callUuid, callId: winner.id, decision: winner.decision }, "answer replayed for a known CallUUID");
-      return replay(deps, winner, app);
-    }
-    // The conflicting row vanished (retention purge between the two statements): answer what was decided.
-    return outcome.xml;
+  // Claimed in kv before the reply (so a retried CallUUID replays these exact bytes), written to Postgres after it.
+  const earlier = await deadline.run(deps.callLog.record(row));
+  if (earlier !== null) {
+    log.info({ appId: app.id, callUuid }, "answer replayed for a known CallUUID");
+    return deps.keys.decrypt(earlier);
   }
   log.info(
     { appId: app.id, callUuid, callId: row.id, sessionId: outcome.sessionId, decision: outcome.decision },

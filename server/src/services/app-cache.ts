@@ -1,5 +1,7 @@
 import type { Deps } from "../deps.js";
 import { findAppForWebhook, type AppRow } from "../stores/apps.js";
+import { activePoolNumbers } from "../stores/numbers.js";
+import { createSharedCache, type SharedCache } from "./shared-cache.js";
 
 /** What the webhooks need of an app, with its auth token already decrypted. */
 export interface WebhookApp {
@@ -7,72 +9,52 @@ export interface WebhookApp {
   authToken: string;
 }
 
-export interface AppCache {
-  /** The app for a webhook, from memory when fresh; undefined when no such app exists. */
-  get(appId: string): Promise<WebhookApp | undefined>;
-  /** Drops the app here at once and, through kv, on every other replica. */
-  invalidate(appId: string): Promise<void>;
-  close(): Promise<void>;
-}
-
-const CHANNEL = "maskline:apps:changed";
-/** A safety net only: changes reach every replica through kv at once; this bounds staleness if a notice is lost. */
-const TTL_MS = 10_000;
-const MAX_ENTRIES = 10_000;
+export type AppCache = SharedCache<WebhookApp>;
 
 /**
  * Every call's first step is "which app is this URL for": a Postgres read and an AES decryption that return the
- * same thing thousands of times a second. Apps change rarely and every change invalidates them here, so the answer
- * path reads them from memory. Only apps live here: no session or person state is ever cached.
+ * same thing thousands of times a second. Apps change rarely and every change invalidates them, so the answer path
+ * and the allocator read them from memory.
  */
 export function createAppCache(deps: Pick<Deps, "db" | "kv" | "keys" | "logger">): AppCache {
-  const entries = new Map<string, { app: WebhookApp; expiresAt: number }>();
-  const loading = new Map<string, Promise<WebhookApp | undefined>>();
-  // Bumped by every change notice, so a load that raced a change never caches what it read before the change.
-  let generation = 0;
-  let unsubscribe: Promise<() => Promise<void>> | null = deps.kv
-    .subscribe(CHANNEL, (appId) => {
-      generation++;
-      entries.delete(appId);
-    })
-    .catch((err: unknown) => {
-      deps.logger.warn({ err }, "app cache: cannot subscribe to change notices; relying on the TTL");
-      return async () => undefined;
-    });
+  return createSharedCache({
+    kv: deps.kv,
+    logger: deps.logger,
+    channel: "maskline:apps:changed",
+    ttlMs: 10_000,
+    maxEntries: 10_000,
+    load: async (appId) => {
+      const row = await findAppForWebhook(deps.db, appId);
+      return row ? { row, authToken: deps.keys.decrypt(row.auth_token_enc) } : undefined;
+    },
+  });
+}
 
-  async function load(appId: string): Promise<WebhookApp | undefined> {
-    const seen = generation;
-    const row = await findAppForWebhook(deps.db, appId);
-    if (!row) return undefined;
-    const app = { row, authToken: deps.keys.decrypt(row.auth_token_enc) };
-    if (seen === generation) {
-      if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value!);
-      entries.set(appId, { app, expiresAt: Date.now() + TTL_MS });
-    }
-    return app;
-  }
+export interface PoolMembers {
+  appId: string;
+  /** Active DIDs, oldest first. */
+  dids: Array<{ id: string; e164: string }>;
+}
+export type PoolCache = SharedCache<PoolMembers>;
+export const poolKey = (tenantId: string, pool: string) => `${tenantId}\u0000${pool}`;
 
-  return {
-    async get(appId) {
-      const hit = entries.get(appId);
-      if (hit && hit.expiresAt > Date.now()) return hit.app;
-      // One load per app however many calls arrive together after an expiry.
-      let pending = loading.get(appId);
-      if (!pending) {
-        pending = load(appId).finally(() => loading.delete(appId));
-        loading.set(appId, pending);
-      }
-      return pending;
+/**
+ * Which DIDs a pool has: read by every session create, changed only by imports and releases (which invalidate it).
+ * Staleness cannot break the invariant: the allocator re-reads its picked DID under FOR SHARE inside its
+ * transaction and picks again if it was released.
+ */
+export function createPoolCache(deps: Pick<Deps, "db" | "kv" | "logger">): PoolCache {
+  return createSharedCache({
+    kv: deps.kv,
+    logger: deps.logger,
+    channel: "maskline:pools:changed",
+    ttlMs: 5_000,
+    maxEntries: 10_000,
+    load: async (key) => {
+      const [tenantId, pool] = key.split("\u0000") as [string, string];
+      const rows = await activePoolNumbers(deps.db, tenantId, pool);
+      if (rows.length === 0) return undefined;
+      return { appId: rows[0]!.app_id, dids: rows.map((r) => ({ id: r.id, e164: r.e164 })) };
     },
-    async invalidate(appId) {
-      generation++;
-      entries.delete(appId);
-      await deps.kv.publish(CHANNEL, appId);
-    },
-    async close() {
-      const stop = await unsubscribe;
-      unsubscribe = null;
-      await stop?.();
-    },
-  };
+  });
 }

@@ -18,6 +18,25 @@ import type { AppRow } from "../stores/apps.js";
 import * as calls from "../stores/calls.js";
 import type { CallbackFields, Deadline } from "./answer.js";
 
+/**
+ * Call rows are written a few milliseconds behind the answer, possibly by another replica. A notice that finds no
+ * row for a CallUUID that was answered waits for the row (flushing this replica's queue) and tries again.
+ */
+async function updateWhenRecorded(
+  deps: Pick<Deps, "callLog">,
+  tenantId: string,
+  callUuid: string,
+  deadline: Deadline,
+  update: () => Promise<boolean>,
+): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    if (await deadline.run(update())) return true;
+    if (attempt >= 20 || !(await deadline.run(deps.callLog.isPending(tenantId, callUuid)))) return false;
+    await deadline.run(deps.callLog.flush());
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 function callUuidOf(fields: CallbackFields): string | null {
   const v = fields.CallUUID?.trim();
   return v && v.length <= 128 ? v : null;
@@ -25,7 +44,7 @@ function callUuidOf(fields: CallbackFields): string | null {
 
 /** Records an end-of-call notice; false when the CallUUID is unknown (nothing written). */
 export async function recordHangup(
-  deps: Pick<Deps, "db" | "clock">,
+  deps: Pick<Deps, "db" | "clock" | "callLog">,
   app: AppRow,
   fields: CallbackFields,
   deadline: Deadline,
@@ -39,10 +58,11 @@ export async function recordHangup(
   // A hangup notice ends the call whatever status it carries; a live status there would be a carrier quirk.
   const reported = callStatusOf(fields.CallStatus, "completed");
   const status: CallStatus = (TERMINAL_CALL_STATUSES as readonly string[]).includes(reported) ? reported : "completed";
-  const updated = await deadline.run(
+  const endedAt = parseCarrierTime(fields.EndTime) ?? deps.clock.now();
+  const updated = await updateWhenRecorded(deps, app.tenant_id, callUuid, deadline, () =>
     calls.recordHangup(deps.db, app.tenant_id, app.id, callUuid, {
       status,
-      endedAt: parseCarrierTime(fields.EndTime) ?? deps.clock.now(),
+      endedAt,
       answeredAt: parseCarrierTime(fields.AnswerTime),
       durationSeconds: parseSeconds(fields.Duration),
       hangupCause: shortText(fields.HangupCauseName) ?? shortText(fields.HangupCause),
@@ -55,7 +75,7 @@ export async function recordHangup(
 
 /** Records the `<Dial>` outcome; false when the CallUUID is unknown (nothing written). */
 export async function recordDialStatus(
-  deps: Pick<Deps, "db" | "clock">,
+  deps: Pick<Deps, "db" | "clock" | "callLog">,
   app: AppRow,
   fields: CallbackFields,
   deadline: Deadline,
@@ -77,7 +97,7 @@ export async function recordDialStatus(
     const talked = parseSeconds(fields.DialBLegDuration) ?? 0;
     answeredAt = new Date(deps.clock.now().getTime() - talked * 1000);
   }
-  const updated = await deadline.run(
+  const updated = await updateWhenRecorded(deps, app.tenant_id, callUuid, deadline, () =>
     calls.recordDialStatus(deps.db, app.tenant_id, app.id, callUuid, {
       dialStatus,
       status,

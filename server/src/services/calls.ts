@@ -28,11 +28,14 @@ export function toCall(row: CallRow): Schemas["Call"] {
   };
 }
 
-export async function listCalls(deps: Pick<Deps, "db">, tenantId: string, filter: store.CallFilter) {
+// Reads see this replica's own calls: rows still queued behind their answers are written first (cheap when none).
+export async function listCalls(deps: Pick<Deps, "db" | "callLog">, tenantId: string, filter: store.CallFilter) {
+  await deps.callLog.flush();
   return store.listCalls(deps.db, tenantId, filter);
 }
 
-export async function getCall(deps: Pick<Deps, "db">, tenantId: string, id: string) {
+export async function getCall(deps: Pick<Deps, "db" | "callLog">, tenantId: string, id: string) {
+  await deps.callLog.flush();
   const row = await store.findCall(deps.db, tenantId, id);
   if (!row) throw notFound("Call");
   return toCall(row);

@@ -3,6 +3,7 @@ import { AppError, notFound, validationFailed, type FieldError } from "../errors
 import { newId } from "../crypto/ids.js";
 import { normalizeNumber } from "../phone/numbers.js";
 import { findApp } from "../stores/apps.js";
+import { poolKey } from "./app-cache.js";
 import * as store from "../stores/numbers.js";
 import type { NumberRow, NumberFilter } from "../stores/numbers.js";
 import { iso, type Schemas } from "./shapes.js";
@@ -36,8 +37,15 @@ function conflictFor(problems: string[]): AppError {
  * (the global number_claims row, whose primary key settles concurrent imports), and a pool to one app.
  * Re-importing a DID already active in the same app and pool returns it unchanged.
  */
+/** Pool membership is cached for the allocator; every import and release drops it on every replica. */
+async function poolChanged(deps: Pick<Deps, "poolCache" | "logger">, tenantId: string, pool: string) {
+  await deps.poolCache
+    .invalidate(poolKey(tenantId, pool))
+    .catch((err: unknown) => deps.logger.warn({ err }, "pool cache notice not sent; the cache's TTL bounds staleness"));
+}
+
 export async function importNumbers(
-  deps: Pick<Deps, "db">,
+  deps: Pick<Deps, "db" | "poolCache" | "logger">,
   tenantId: string,
   input: Schemas["ImportNumbersRequest"],
 ): Promise<Schemas["NumberImportResult"]> {
@@ -95,6 +103,7 @@ export async function importNumbers(
         const byE164 = new Map<string, NumberRow>([...existing, ...inserted.map((n) => [n.e164, n] as const)]);
         return wanted.map((e164) => byE164.get(e164)!);
       });
+      await poolChanged(deps, tenantId, pool);
       return { data: rows.map(toNumber) };
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
@@ -125,11 +134,15 @@ export async function getNumber(deps: Pick<Deps, "db">, tenantId: string, id: st
  * first, an allocator that read the pool earlier inserts afterwards) is only closed when the allocator checks
  * the DIDs it picked with store.lockActiveNumbers inside its transaction.
  */
-export async function releaseNumber(deps: Pick<Deps, "db" | "clock">, tenantId: string, id: string): Promise<void> {
-  await deps.db.transaction(async (trx) => {
+export async function releaseNumber(
+  deps: Pick<Deps, "db" | "clock" | "poolCache" | "logger">,
+  tenantId: string,
+  id: string,
+): Promise<void> {
+  const pool = await deps.db.transaction(async (trx) => {
     const row = await store.findNumberForUpdate(trx, tenantId, id);
     if (!row) throw notFound("Number");
-    if (row.status === "released") return;
+    if (row.status === "released") return null;
     const now = deps.clock.now();
     if (await store.inOpenSession(trx, tenantId, id, now)) {
       throw new AppError("conflict", "An open session uses this number; close the session (or let it expire) first.");
@@ -137,5 +150,7 @@ export async function releaseNumber(deps: Pick<Deps, "db" | "clock">, tenantId: 
     await store.releaseEndedParticipantsOn(trx, tenantId, id, now);
     await store.markReleased(trx, tenantId, id, now);
     await store.deleteClaim(trx, row.e164, id);
+    return row.pool;
   });
+  if (pool !== null) await poolChanged(deps, tenantId, pool);
 }

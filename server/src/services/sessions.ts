@@ -4,10 +4,9 @@ import { AppError, notFound, validationFailed } from "../errors.js";
 import { newId } from "../crypto/ids.js";
 import { maskNumber, normalizeNumber } from "../phone/numbers.js";
 import { chooseDid, effectiveStatus } from "../domain/allocation.js";
-import * as numbers from "../stores/numbers.js";
 import * as store from "../stores/sessions.js";
 import type { SessionRow, ParticipantView } from "../stores/sessions.js";
-import { findApp } from "../stores/apps.js";
+import { poolKey } from "./app-cache.js";
 import { iso, isoOrNull, type Schemas } from "./shapes.js";
 
 type CreateInput = Schemas["CreateSessionRequest"];
@@ -43,10 +42,12 @@ async function render(db: Knex, tenantId: string, rows: SessionRow[], now: Date)
 
 /** A picked DID was released between reading the pool and allocating: pick again without it. */
 class ReleasedDidError extends Error {
-  constructor(readonly picks: Array<[string, string]>) {
+  constructor(readonly dids: string[]) {
     super("picked DID was released");
   }
 }
+
+type ParticipantInsert = Parameters<typeof store.insertSessionWithPair>[2][0];
 
 const describeParticipant = (position: number, label: string | undefined) =>
   `participants[${position}]${label ? ` (${label})` : ""}`;
@@ -60,14 +61,21 @@ function isPairingConflict(err: unknown): boolean {
  * Opens a session: both participants get a DID in one transaction, or neither does. The partial unique index
  * on (tenant, DID, person) WHERE active is what makes concurrent allocations safe; this code only picks well
  * and retries when a concurrent session took the DID it picked.
+ *
+ * The hot path is short on purpose: pool members and the app come from memory (kv-invalidated caches), and the
+ * transaction is four prepared statements (release ended rows, read held/last DIDs, share-lock the picks, insert
+ * session and pair) with the response built from what was written, not read back.
  */
-export async function createSession(deps: Pick<Deps, "db" | "keys" | "clock">, tenantId: string, input: CreateInput) {
+export async function createSession(
+  deps: Pick<Deps, "db" | "keys" | "clock" | "appCache" | "poolCache">,
+  tenantId: string,
+  input: CreateInput,
+): Promise<Schemas["Session"]> {
   const poolName = input.pool ?? "default";
-  const pool = await numbers.activePoolNumbers(deps.db, tenantId, poolName);
-  if (pool.length === 0) throw new AppError("not_found", `Pool '${poolName}' has no active numbers.`);
-  const appId = pool[0]!.app_id;
-  const app = await findApp(deps.db, tenantId, appId);
-  if (!app) throw notFound("App");
+  const pool = await deps.poolCache.get(poolKey(tenantId, poolName));
+  if (!pool) throw new AppError("not_found", `Pool '${poolName}' has no active numbers.`);
+  const app = (await deps.appCache.get(pool.appId))?.row;
+  if (!app || app.tenant_id !== tenantId) throw notFound("App");
 
   const people = input.participants.map((p, position) => {
     const e164 = normalizeNumber(p.number, app.default_country);
@@ -76,31 +84,33 @@ export async function createSession(deps: Pick<Deps, "db" | "keys" | "clock">, t
     }
     return { position, label: p.label, e164, bidx: deps.keys.blindIndex(e164) };
   });
-  if (people[0]!.bidx === people[1]!.bidx) {
+  const [first, second] = people as [(typeof people)[0], (typeof people)[0]];
+  if (first.bidx === second.bidx) {
     throw validationFailed([{ path: "/body/participants/1/number", message: "must differ from participants[0]" }]);
   }
 
-  const poolIds = pool.map((n) => n.id);
-  const excluded = new Map<string, Set<string>>(people.map((p) => [p.bidx, new Set<string>()]));
+  const e164ById = new Map(pool.dids.map((d) => [d.id, d.e164]));
+  let poolIds = pool.dids.map((d) => d.id);
+  const released = new Set<string>();
   const ttl = input.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+  const mode = input.mode ?? "two_way";
+  const metadata = input.metadata ?? {};
 
   for (let attempt = 1; ; attempt++) {
-    const picked = new Map<string, string>();
     try {
-      const sessionId = await deps.db.transaction(async (trx) => {
+      return await deps.db.transaction(async (trx) => {
         const now = deps.clock.now();
-        const bidxs = people.map((p) => p.bidx);
-        // A lagging sweeper costs nothing: this person's ended sessions free their DIDs right here.
-        await store.releaseEndedParticipantsOf(trx, tenantId, bidxs, now);
-        const held = await store.heldDids(trx, tenantId, bidxs);
-        const last = new Map((await store.lastDids(trx, tenantId, bidxs)).map((r) => [r.number_bidx, r.proxy_number_id]));
+        // A lagging sweeper costs nothing: this pair's ended sessions free their DIDs right here.
+        await store.releaseEndedRowsOfPair(trx, tenantId, first.bidx, second.bidx, now);
+        const rows = await store.pairDids(trx, tenantId, first.bidx, second.bidx);
+        const picked = new Map<string, string>();
         for (const person of people) {
+          const mine = rows.filter((r) => r.number_bidx === person.bidx);
           const did = chooseDid({
             poolDidIds: poolIds,
-            heldDidIds: new Set(held.filter((h) => h.number_bidx === person.bidx).map((h) => h.proxy_number_id)),
-            lastDidId: last.get(person.bidx) ?? null,
-            excludedDidIds: excluded.get(person.bidx)!,
-            avoidDidId: person.position === 1 ? picked.get(people[0]!.bidx) : null,
+            heldDidIds: new Set(mine.filter((r) => r.kind === "held").map((r) => r.proxy_number_id)),
+            lastDidId: mine.find((r) => r.kind === "last")?.proxy_number_id ?? null,
+            avoidDidId: person.position === 1 ? picked.get(first.bidx) : null,
           });
           if (!did) {
             throw new AppError(
@@ -111,48 +121,52 @@ export async function createSession(deps: Pick<Deps, "db" | "keys" | "clock">, t
           }
           picked.set(person.bidx, did);
         }
-        // The pool was read before this transaction; a DID released since then must not get a participant.
-        // FOR SHARE does not block concurrent sessions on the same DID, only a release (FOR UPDATE).
-        const stillActive = new Set((await numbers.lockActiveNumbers(trx, tenantId, [...new Set(picked.values())])).map((n) => n.id));
-        const released = [...picked].filter(([, did]) => !stillActive.has(did));
-        if (released.length > 0) throw new ReleasedDidError(released);
-        const session = await store.insertSession(trx, {
+        const didA = picked.get(first.bidx)!;
+        const didB = picked.get(second.bidx)!;
+        // The pool came from a cache; a DID released since must not get a participant. FOR SHARE does not block
+        // concurrent sessions on the same DID, only a release (FOR UPDATE).
+        const stillActive = await store.lockPickedDids(trx, tenantId, didA, didB);
+        const gone = [didA, didB].filter((d) => !stillActive.has(d));
+        if (gone.length > 0) throw new ReleasedDidError(gone);
+
+        const session: SessionRow = {
           id: newId("ses"),
           tenant_id: tenantId,
-          app_id: appId,
+          app_id: app.id,
           pool: poolName,
-          mode: input.mode ?? "two_way",
+          mode,
+          status: "open",
           reference: input.reference ?? null,
-          metadata: input.metadata ?? {},
+          metadata,
+          created_at: now,
           expires_at: new Date(now.getTime() + ttl * 1000),
-        });
-        await store.insertParticipants(
-          trx,
-          people.map((p) => ({
-            id: newId("par"),
-            tenant_id: tenantId,
-            session_id: session.id,
-            position: p.position,
-            label: p.label ?? null,
-            number_enc: deps.keys.encrypt(p.e164),
-            number_bidx: p.bidx,
-            masked_number: maskNumber(p.e164),
-            proxy_number_id: picked.get(p.bidx)!,
-          })),
-        );
-        return session.id;
+          closed_at: null,
+        };
+        const pair = people.map((p) => ({
+          id: newId("par"),
+          tenant_id: tenantId,
+          session_id: session.id,
+          position: p.position,
+          label: p.label ?? null,
+          number_enc: deps.keys.encrypt(p.e164),
+          number_bidx: p.bidx,
+          masked_number: maskNumber(p.e164),
+          proxy_number_id: picked.get(p.bidx)!,
+        })) as [ParticipantInsert, ParticipantInsert];
+        await store.insertSessionWithPair(trx, session, pair);
+        const views = pair.map((p) => ({ ...p, proxy_e164: e164ById.get(p.proxy_number_id)! }));
+        return toSession(session, views, now);
       });
-      return getSession(deps, tenantId, sessionId);
     } catch (err) {
       if (err instanceof ReleasedDidError) {
-        for (const [bidx, did] of err.picks) excluded.get(bidx)!.add(did);
-        poolIds.splice(0, poolIds.length, ...poolIds.filter((id) => !err.picks.some(([, did]) => did === id)));
+        err.dids.forEach((d) => released.add(d));
+        poolIds = poolIds.filter((id) => !released.has(id));
         continue;
       }
       if (!isPairingConflict(err)) throw err;
-      // A concurrent session committed one of the DIDs we picked. Postgres reports the violation only after that
-      // session committed, so the next attempt's read of held DIDs already sees it; excluding our picks here would
-      // also exclude the other participant's perfectly good DID and report a false pool_exhausted.
+      // A concurrent session committed a DID we picked. Postgres reports the violation only after that session
+      // committed, so the next attempt's read of held DIDs already sees it (excluding our picks would also drop
+      // the other participant's perfectly good DID and report a false pool_exhausted).
       if (attempt >= MAX_ALLOCATION_ATTEMPTS) {
         throw new AppError("conflict", "Too many concurrent sessions for these participants; retry.", { cause: err });
       }

@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import { preparedQuery } from "../db/prepared.js";
 
 export interface ApiKeyRow {
   id: string;
@@ -16,13 +17,15 @@ export async function insertApiKey(db: Knex, row: Omit<ApiKeyRow, "created_at" |
   return inserted!;
 }
 
-/** The authentication lookup: an unrevoked key by the hash of its secret. */
+/** The authentication lookup, on every API request: an unrevoked key by the hash of its secret. */
 export async function findActiveKeyByHash(db: Knex, secretHash: string) {
-  return db<ApiKeyRow>("api_keys")
-    .select("id", "tenant_id", "last_used_at")
-    .where({ secret_hash: secretHash })
-    .whereNull("revoked_at")
-    .first();
+  const { rows } = await preparedQuery<Pick<ApiKeyRow, "id" | "tenant_id" | "last_used_at">>(
+    db,
+    "auth_api_key",
+    "SELECT id, tenant_id, last_used_at FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL",
+    [secretHash],
+  );
+  return rows[0];
 }
 
 export async function listApiKeys(db: Knex, tenantId: string, page: { limit: number; after?: string }) {

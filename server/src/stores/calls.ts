@@ -39,6 +39,12 @@ export async function insertCallIfAbsent(db: Knex, row: NewCallRow): Promise<boo
   return inserted.length > 0;
 }
 
+/** The call log's batch write: rows already present (a duplicate CallUUID) are skipped. */
+export async function insertCallRows(db: Knex, rows: NewCallRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db<CallRow>("calls").insert(rows).onConflict(["tenant_id", "call_uuid"]).ignore();
+}
+
 export async function findCallByUuid(db: Knex, tenantId: string, callUuid: string): Promise<CallRow | undefined> {
   return db<CallRow>("calls").where({ tenant_id: tenantId, call_uuid: callUuid }).first();
 }

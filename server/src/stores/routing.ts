@@ -4,6 +4,7 @@
  * it. Everything is scoped by the app the webhook URL named: another app's or tenant's DIDs never match.
  */
 import type { Knex } from "knex";
+import { preparedQuery } from "../db/prepared.js";
 
 export interface ActiveRouteRow {
   session_id: string;
@@ -50,11 +51,11 @@ SELECT s.id          AS session_id,
        od.e164       AS other_did
   FROM numbers n
   JOIN participants p  ON p.tenant_id = n.tenant_id AND p.proxy_number_id = n.id
-                      AND p.number_bidx = :callerBidx AND p.active
+                      AND p.number_bidx = $1 AND p.active
   JOIN sessions s      ON s.tenant_id = p.tenant_id AND s.id = p.session_id
   JOIN participants o  ON o.tenant_id = p.tenant_id AND o.session_id = p.session_id AND o.position <> p.position
   JOIN numbers od      ON od.tenant_id = o.tenant_id AND od.id = o.proxy_number_id
- WHERE n.tenant_id = :tenantId AND n.app_id = :appId AND n.e164 = :did AND n.status = 'active'
+ WHERE n.tenant_id = $2 AND n.app_id = $3 AND n.e164 = $4 AND n.status = 'active'
  LIMIT 1`;
 
 /** Reject path only: the caller's most recent released pairing on this DID (participants_person index). */
@@ -65,22 +66,18 @@ SELECT s.id          AS session_id,
        p.id          AS caller_participant_id
   FROM numbers n
   JOIN participants p  ON p.tenant_id = n.tenant_id AND p.proxy_number_id = n.id
-                      AND p.number_bidx = :callerBidx AND NOT p.active
+                      AND p.number_bidx = $1 AND NOT p.active
   JOIN sessions s      ON s.tenant_id = p.tenant_id AND s.id = p.session_id
- WHERE n.tenant_id = :tenantId AND n.app_id = :appId AND n.e164 = :did AND n.status = 'active'
+ WHERE n.tenant_id = $2 AND n.app_id = $3 AND n.e164 = $4 AND n.status = 'active'
  ORDER BY p.id DESC
  LIMIT 1`;
 
-function bindings(key: RouteKey) {
-  return { tenantId: key.tenantId, appId: key.appId, did: key.did, callerBidx: key.callerBidx };
-}
+const bindings = (key: RouteKey) => [key.callerBidx, key.tenantId, key.appId, key.did];
 
 export async function findActiveRoute(db: Knex, key: RouteKey): Promise<ActiveRouteRow | undefined> {
-  const result = await db.raw<{ rows: ActiveRouteRow[] }>(ACTIVE_ROUTE_SQL, bindings(key));
-  return result.rows[0];
+  return (await preparedQuery<ActiveRouteRow>(db, "route_active", ACTIVE_ROUTE_SQL, bindings(key))).rows[0];
 }
 
 export async function findEndedRoute(db: Knex, key: RouteKey): Promise<EndedRouteRow | undefined> {
-  const result = await db.raw<{ rows: EndedRouteRow[] }>(ENDED_ROUTE_SQL, bindings(key));
-  return result.rows[0];
+  return (await preparedQuery<EndedRouteRow>(db, "route_ended", ENDED_ROUTE_SQL, bindings(key))).rows[0];
 }

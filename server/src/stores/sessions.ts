@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import { preparedQuery } from "../db/prepared.js";
 
 export interface SessionRow {
   id: string;
@@ -135,4 +136,70 @@ export async function releaseSessionParticipants(db: Knex, tenantId: string, ses
 export async function updateSession(db: Knex, tenantId: string, id: string, patch: Partial<Pick<SessionRow, "expires_at" | "metadata">>) {
   const [row] = await db<SessionRow>("sessions").where({ tenant_id: tenantId, id }).update(patch).returning("*");
   return row!;
+}
+
+// ---- The allocator's statements: prepared, one round trip each (the create path runs them on every request). ----
+
+/** Within the allocation transaction: releases this pair's rows whose session ended (closed, or past expiry). */
+export async function releaseEndedRowsOfPair(trx: Knex, tenantId: string, bidxA: string, bidxB: string, now: Date) {
+  await preparedQuery(
+    trx,
+    "alloc_release_ended",
+    `UPDATE participants p SET active = false, released_at = $1
+       FROM sessions s
+      WHERE p.tenant_id = $2 AND p.number_bidx IN ($3, $4) AND p.active
+        AND s.id = p.session_id AND (s.status <> 'open' OR s.expires_at <= $5)`,
+    [now, tenantId, bidxA, bidxB, now],
+  );
+}
+
+/** The DIDs each person holds now (`held`), and the DID each had most recently (`last`, for stickiness). */
+export async function pairDids(trx: Knex, tenantId: string, bidxA: string, bidxB: string) {
+  const { rows } = await preparedQuery<{ number_bidx: string; proxy_number_id: string; kind: "held" | "last" }>(
+    trx,
+    "alloc_pair_dids",
+    `SELECT number_bidx, proxy_number_id, 'held' AS kind FROM participants
+      WHERE tenant_id = $1 AND number_bidx IN ($2, $3) AND active
+     UNION ALL
+     (SELECT number_bidx, proxy_number_id, 'last' FROM participants
+       WHERE tenant_id = $4 AND number_bidx = $5 ORDER BY id DESC LIMIT 1)
+     UNION ALL
+     (SELECT number_bidx, proxy_number_id, 'last' FROM participants
+       WHERE tenant_id = $6 AND number_bidx = $7 ORDER BY id DESC LIMIT 1)`,
+    [tenantId, bidxA, bidxB, tenantId, bidxA, tenantId, bidxB],
+  );
+  return rows;
+}
+
+/** The picked DIDs that are still active, share-locked so no release can commit under this allocation. */
+export async function lockPickedDids(trx: Knex, tenantId: string, didA: string, didB: string): Promise<Set<string>> {
+  const { rows } = await preparedQuery<{ id: string }>(
+    trx,
+    "alloc_lock_dids",
+    `SELECT id FROM numbers WHERE tenant_id = $1 AND status = 'active' AND id IN ($2, $3) ORDER BY id FOR SHARE`,
+    [tenantId, didA, didB],
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
+type NewSession = Omit<SessionRow, "closed_at" | "status">;
+type NewParticipant = Omit<ParticipantRow, "created_at" | "released_at" | "active">;
+
+/** The session and both participants in one statement (foreign keys are checked at its end). */
+export async function insertSessionWithPair(trx: Knex, s: NewSession, pair: [NewParticipant, NewParticipant]) {
+  const participantValues = pair.flatMap((p) => [
+    p.id, p.tenant_id, p.session_id, p.position, p.label, p.number_enc, p.number_bidx, p.masked_number, p.proxy_number_id, s.created_at,
+  ]);
+  await preparedQuery(
+    trx,
+    "alloc_insert_session",
+    `WITH s AS (
+       INSERT INTO sessions (id, tenant_id, app_id, pool, mode, status, reference, metadata, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, 'open', $6, $7::jsonb, $8, $9)
+     )
+     INSERT INTO participants
+       (id, tenant_id, session_id, position, label, number_enc, number_bidx, masked_number, proxy_number_id, created_at)
+     VALUES ($10, $11, $12, $13, $14, $15, $16, $17, $18, $19), ($20, $21, $22, $23, $24, $25, $26, $27, $28, $29)`,
+    [s.id, s.tenant_id, s.app_id, s.pool, s.mode, s.reference, JSON.stringify(s.metadata), s.created_at, s.expires_at, ...participantValues],
+  );
 }

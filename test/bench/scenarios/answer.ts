@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { runLoad, type LoadResult } from "../loadgen.js";
 import { scalar } from "../db.js";
+import { withDbWork } from "../dbstats.js";
 import type { ScenarioEnv, Timing } from "./types.js";
 
 export interface AnswerLoadConfig {
@@ -62,14 +63,14 @@ export async function measureAnswer(env: ScenarioEnv, routes: Routes, cfg: Answe
   const { origin, timing } = env;
   const { answerUrl, authToken } = env.tenant;
   const before = await countCalls(env);
-  const saturation = await load(origin, answerUrl, authToken, routes, timing, "closed", cfg.connections);
+  const saturation = await withDbWork(env.db, () => load(origin, answerUrl, authToken, routes, timing, "closed", cfg.connections));
   const fixedRate = await load(origin, answerUrl, authToken, routes, timing, "open", cfg.openConnections, cfg.rate);
   const halfSaturation = opts.halfSaturation
     ? await load(origin, answerUrl, authToken, routes, timing, "open", cfg.openConnections, halfOf(saturation))
     : undefined;
   const runs = [saturation, fixedRate, ...(halfSaturation ? [halfSaturation] : [])];
-  const okReplies = runs.reduce((n, r) => n + r.totals.ok, 0);
-  const abandoned = runs.reduce((n, r) => n + r.totals.abandoned, 0);
+  const okReplies = runs.reduce((n, r) => n + (r.allAttempts ?? r.totals).ok, 0);
+  const abandoned = runs.reduce((n, r) => n + (r.allAttempts ?? r.totals).abandoned, 0);
   // Rows may be written behind the reply: give them a moment to land.
   const t0 = performance.now();
   let written = (await countCalls(env)) - before;

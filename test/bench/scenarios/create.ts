@@ -5,6 +5,7 @@
  */
 import { runLoad, type LoadResult } from "../loadgen.js";
 import { scalar } from "../db.js";
+import { withDbWork } from "../dbstats.js";
 import { CREATE_PREFIX, PERSON_DIGITS, person } from "../people.js";
 import type { ScenarioEnv } from "./types.js";
 import { halfOf } from "./answer.js";
@@ -75,16 +76,16 @@ export async function measureCreate(
     people.next = result.factoryState.nextNewPerson ?? people.next;
     return result;
   };
-  const saturation = await run("closed");
+  const saturation = await withDbWork(env.db, () => run("closed"));
   const fixedRate = await run("open");
   const halfSaturation = opts.halfSaturation ? await run("open", halfOf(saturation)) : undefined;
   const runs = [saturation, fixedRate, ...(halfSaturation ? [halfSaturation] : [])];
   const t0 = performance.now();
   const invariantViolations = await scalar<number>(env.db, INVARIANT_SQL);
   const invariantCheckMs = Math.round(performance.now() - t0);
-  const sent = runs.reduce((n, r) => n + r.totals.sent, 0);
-  const created = runs.reduce((n, r) => n + r.totals.ok, 0);
-  const abandoned = runs.reduce((n, r) => n + r.totals.abandoned, 0);
+  const sent = runs.reduce((n, r) => n + (r.allAttempts ?? r.totals).sent, 0);
+  const created = runs.reduce((n, r) => n + (r.allAttempts ?? r.totals).ok, 0);
+  const abandoned = runs.reduce((n, r) => n + (r.allAttempts ?? r.totals).abandoned, 0);
   const answered = sent - abandoned;
   return {
     saturation,
