@@ -39,7 +39,7 @@ export async function buildRuntime(config: Config, opts: { logger?: Logger; migr
   if (!resolved.adminToken) logger.warn("MASKLINE_ADMIN_TOKEN is not set: the operator API refuses every request");
 
   const keys = createKeyring(parseMasterKey(resolved.masterKey));
-  const db = createDatabase({ databaseUrl: resolved.databaseUrl, dataDir: resolved.dataDir, poolMax: resolved.databasePoolMax });
+  const db = await createDatabase({ databaseUrl: resolved.databaseUrl, dataDir: resolved.dataDir, poolMax: resolved.databasePoolMax });
   let kv;
   try {
     if (opts.migrate !== false) await migrateLatest(db);

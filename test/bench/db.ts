@@ -22,6 +22,40 @@ export async function recreateBenchDatabase(): Promise<void> {
   }
 }
 
+// Any 64-bit key will do, as long as it is the bench's own: "maskline-bench" in ASCII, truncated.
+const LOCK_KEY = "7809310420848434028";
+
+/**
+ * One bench at a time on this machine: a second run would drop the first one's database and share its cores.
+ * A session-level advisory lock on the `postgres` database, held by a dedicated connection for the whole run and
+ * released by Postgres if this process dies. Waits (reporting who holds it) up to `maxWaitMs`, then gives up.
+ */
+export async function acquireRunLock(log: (line: string) => void, maxWaitMs = 15 * 60_000): Promise<{ release(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL, application_name: `maskline-bench pid ${process.pid}` });
+  await client.connect();
+  const deadline = Date.now() + maxWaitMs;
+  let told = false;
+  for (;;) {
+    const got = await scalar<boolean>(client, "SELECT pg_try_advisory_lock($1::bigint)", [LOCK_KEY]);
+    if (got) return { release: () => client.end() };
+    if (!told) {
+      const holder = await scalar<string | undefined>(
+        client,
+        `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint LIMIT 1`,
+        [LOCK_KEY],
+      );
+      log(`another bench run holds the lock (${holder ?? "unknown"}); waiting for it to finish…`);
+      told = true;
+    }
+    if (Date.now() > deadline) {
+      await client.end();
+      throw new Error("another pnpm bench run kept the lock for too long; try again later");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+  }
+}
+
 export async function connectBench(): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: benchDatabaseUrl(), application_name: "maskline-bench" });
   await client.connect();

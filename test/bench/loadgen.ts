@@ -8,13 +8,12 @@
  *   been sent meanwhile is charged the wait: no coordinated omission. `schedulerLagMs` reports how late the generator
  *   itself was in sending, so a saturated generator is visible rather than silently flattering the figures.
  *
- * `runLoad` runs the generator in its own process (loadgen-child.ts), so the orchestrator's heap (preload data)
- * and event loop cannot pause it.
+ * loadgen-runner.ts runs it in its own process (loadgen-child.ts), so the orchestrator's heap (preload data) and
+ * event loop cannot pause it.
  */
-import { fork } from "node:child_process";
 import { Pool } from "undici";
 import { buildFactory, type RequestSpec } from "./requests.js";
-import { cpuDelta, cpuSnapshot, setCpuRole, waitForQuiet, type CpuGroup, type CpuSnapshot } from "./cpu.js";
+import type { CpuGroup } from "./cpu.js";
 
 export interface LoadSpec {
   origin: string;
@@ -78,6 +77,8 @@ export interface LoadResult {
   allAttempts?: LoadResult["totals"];
   /** Database work per request sent (saturation runs): see dbstats.ts. */
   dbPerRequest?: Record<string, number>;
+  /** Per table (pg_stat_user_tables), per request sent: scans and rows read, rows inserted. */
+  tablesPerRequest?: Record<string, Record<string, number>>;
   /** The server's peak VmRSS during this load (MiB). */
   serverRssPeakMiB?: number;
   /** The measured window on the system's monotonic clock, µs (what V8 CPU profiles time-stamp with). */
@@ -163,9 +164,15 @@ export async function runLoadInProcess(spec: LoadSpec, onMark?: (mark: "start" |
   const windowStart = t0 + spec.warmupMs;
   const windowEnd = windowStart + spec.durationMs;
   // Tell the parent when the measured window starts and ends, so it can account CPU to exactly that window.
+  let windowMarked: Promise<void> = Promise.resolve();
   if (onMark) {
     setTimeout(() => onMark("start"), spec.warmupMs);
-    setTimeout(() => onMark("end"), spec.warmupMs + spec.durationMs);
+    windowMarked = new Promise((resolve) =>
+      setTimeout(() => {
+        onMark("end");
+        resolve();
+      }, spec.warmupMs + spec.durationMs),
+    );
   }
 
   /** Sends one request; `from` is when its latency starts counting; `record` says whether it is in the window. */
@@ -263,8 +270,7 @@ export async function runLoadInProcess(spec: LoadSpec, onMark?: (mark: "start" |
   }
   if (!abandoned) await pool.close();
   // The window's end mark must go out before the result (the last request can be done before the window ends).
-  const left = windowEnd - performance.now();
-  if (left > 0) await new Promise((resolve) => setTimeout(resolve, left + 5));
+  await windowMarked;
 
   const windowMs = spec.durationMs;
   const lagSorted = lags.sorted();
@@ -291,81 +297,4 @@ export async function runLoadInProcess(spec: LoadSpec, onMark?: (mark: "start" |
     factoryState: factory.state(),
     monotonicWindowUs: [Math.round(monoAtT0 + spec.warmupMs * 1000), Math.round(monoAtT0 + (spec.warmupMs + spec.durationMs) * 1000)],
   };
-}
-
-/** Background load (cores) above which a run is considered skewed and repeated once. */
-export const SKEWED_OTHER_CORES = 0.2;
-let repeatsLeft = Number(process.env.BENCH_MAX_REPEATS ?? 4);
-let serverRssProbe: (() => number) | undefined;
-/** A probe returning the server's peak VmRSS since the previous call (MiB); each load reports its own peak. */
-export function setServerRssProbe(probe: () => number): void {
-  serverRssProbe = probe;
-}
-
-/**
- * Runs one load in a separate load-generator process. A run during which processes outside the bench used more than
- * SKEWED_OTHER_CORES is repeated once (a few times per bench run at most) and the cleaner attempt kept;
- * `allAttempts` sums what every attempt sent, for accounting against the database (call rows, sessions).
- */
-export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  serverRssProbe?.();
-  let result = await runLoadOnce(spec);
-  result.serverRssPeakMiB = serverRssProbe?.();
-  const all = { ...result.totals };
-  let attempts = 1;
-  if ((result.cpu?.otherCores ?? 0) > SKEWED_OTHER_CORES && repeatsLeft > 0) {
-    repeatsLeft--;
-    const again = await runLoadOnce(spec);
-    again.serverRssPeakMiB = serverRssProbe?.();
-    attempts++;
-    for (const k of Object.keys(all) as Array<keyof typeof all>) all[k] += again.totals[k];
-    if ((again.cpu?.otherCores ?? 0) < (result.cpu?.otherCores ?? 0)) result = again;
-  }
-  return { ...result, attempts, allAttempts: all };
-}
-
-async function runLoadOnce(spec: LoadSpec): Promise<LoadResult> {
-  const quiet = await waitForQuiet();
-  return new Promise((resolve, reject) => {
-    let startedAt = 0;
-    let after: CpuSnapshot | undefined;
-    let endedAt = 0;
-    const child = fork(new URL("./loadgen-child.ts", import.meta.url).pathname, [], {
-      execArgv: ["--import", "tsx"],
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
-    let result: LoadResult | undefined;
-    let before: CpuSnapshot | undefined;
-    const kill = () => child.kill("SIGTERM");
-    process.once("exit", kill);
-    if (child.pid !== undefined) setCpuRole(child.pid, "loadgen");
-    child.on("message", (msg: { ready?: boolean; mark?: "start" | "end"; result?: LoadResult; error?: string }) => {
-      if (msg.ready) child.send(spec);
-      else if (msg.mark === "start") {
-        before = cpuSnapshot();
-        startedAt = performance.now();
-      } else if (msg.mark === "end") {
-        after = cpuSnapshot();
-        endedAt = performance.now();
-      } else if (msg.error) reject(new Error(`load generator: ${msg.error}`));
-      else if (msg.result) {
-        result = msg.result;
-        if (before && after) {
-          const seconds = cpuDelta(before, after);
-          const replies = Math.max(1, result.completed);
-          const msPerReply = Object.fromEntries(
-            Object.entries(seconds).map(([k, v]) => [k, Math.round(((v * 1000) / replies) * 1000) / 1000]),
-          ) as Record<CpuGroup, number>;
-          const wallS = (endedAt - startedAt) / 1000;
-          result.cpu = { seconds, msPerReply, otherCores: Math.round((seconds.other / wallS) * 100) / 100, quiet };
-        }
-      }
-    });
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      process.off("exit", kill);
-      if (result) resolve(result);
-      else reject(new Error(`load generator exited (${code}) without a result`));
-    });
-  });
 }

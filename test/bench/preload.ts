@@ -179,6 +179,12 @@ export async function preloadSessions(
   await dbA.query("VACUUM (ANALYZE) participants");
   // And statistics for every other table (the DIDs imported a moment ago would otherwise wait for autovacuum).
   await dbA.query("ANALYZE");
+  // Push these connections' pending statistics out now (Postgres 15+), so the COPY's counters do not land inside
+  // the next measurement's pg_stat_database deltas (an idle backend may otherwise hold them for ~10 s).
+  for (const db of [dbA, dbB]) {
+    await db.query("SELECT pg_stat_force_next_flush()").catch(() => undefined);
+    await db.query("SELECT 1");
+  }
   const t2 = performance.now();
   state.sessions += count;
   return {

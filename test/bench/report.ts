@@ -2,7 +2,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AnswerFigures, BareFigures } from "./scenarios/answer.js";
-import { SKEWED_OTHER_CORES, type LoadResult } from "./loadgen.js";
+import type { LoadResult } from "./loadgen.js";
+import { SKEWED_OTHER_CORES } from "./loadgen-runner.js";
 import type { CreateFigures } from "./scenarios/create.js";
 import type { PreloadResult } from "./preload.js";
 import type { MemoryReading } from "./processes.js";

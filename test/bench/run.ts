@@ -8,14 +8,13 @@
  * or Ctrl-C. See test/bench/README.md.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { createKeyring } from "../../server/src/crypto/keyring.js";
 import { parseMasterKey } from "../../server/src/crypto/tokens.js";
-import { benchDatabaseUrl, connectBench, postgresInfo, recreateBenchDatabase, scalar } from "./db.js";
-import { measureRoutingQuery } from "./explain.js";
-import { newPreloadState, preloadSessions, type PreloadOptions } from "./preload.js";
+import { acquireRunLock, benchDatabaseUrl, connectBench, postgresInfo, recreateBenchDatabase, scalar } from "./db.js";
+import { newPreloadState, preloadSessions } from "./preload.js";
 import {
   REPO_ROOT,
   assertAlive,
@@ -31,39 +30,12 @@ import {
 import { summariseProfile } from "./profile.js";
 import { setCpuRole } from "./cpu.js";
 import { computeChecks, renderTable, scaleLabel, writeReport, type BenchReport, type LevelReport } from "./report.js";
-import { measureAnswer, measureBare, type AnswerLoadConfig } from "./scenarios/answer.js";
-import { setServerRssProbe, type LoadResult } from "./loadgen.js";
-import { measureCreate, type CreateLoadConfig, type CreatePeopleState } from "./scenarios/create.js";
-import type { Timing } from "./scenarios/types.js";
+import { measureLevel } from "./levels.js";
+import type { LoadResult } from "./loadgen.js";
+import { setServerRssProbe } from "./loadgen-runner.js";
+import type { CreatePeopleState } from "./scenarios/create.js";
+import { FULL, QUICK, type Profile } from "./profiles.js";
 import { setupTenant } from "./setup.js";
-
-interface Profile {
-  levels: number[];
-  timing: Timing;
-  answer: AnswerLoadConfig;
-  create: CreateLoadConfig;
-  preload: PreloadOptions;
-  dids: number;
-  routingSamples: number;
-}
-
-const FULL: Profile = {
-  levels: [10_000, 100_000, 1_000_000],
-  timing: { warmupMs: 2_000, durationMs: 10_000, timeoutMs: 10_000 },
-  answer: { connections: 64, rate: 1_000, openConnections: 128 },
-  create: { connections: 32, rate: 500, openConnections: 128, drivers: 200, driverShare: 0.3, maxPerDriver: 50 },
-  preload: { busyShare: 0.3, maxPerBusy: 50, chunk: 25_000, reservoirSize: 50_000, ttlSeconds: 6 * 3600 },
-  dids: 1_000,
-  routingSamples: 500,
-};
-
-const QUICK: Profile = {
-  ...FULL,
-  levels: [2_000, 20_000],
-  timing: { warmupMs: 1_000, durationMs: 3_000, timeoutMs: 10_000 },
-  preload: { ...FULL.preload, chunk: 10_000, reservoirSize: 20_000 },
-  routingSamples: 200,
-};
 
 const REPORT_DIR = join(REPO_ROOT, "test/bench/reports");
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/9"; // its own logical database: nothing shared is touched
@@ -127,10 +99,12 @@ async function main() {
   };
   const dbs: Array<{ end(): Promise<void> }> = [];
   let memory: ReturnType<typeof sampleMemory> | undefined;
+  let lock: { release(): Promise<void> } | undefined;
 
   try {
     log("starting PostgreSQL and Redis (.ci/services.sh)");
     await runCommand("bash", [".ci/services.sh"]);
+    lock = await acquireRunLock(log);
     log("recreating database maskline_bench");
     await recreateBenchDatabase();
 
@@ -216,58 +190,19 @@ async function main() {
       report.levels.push(level);
       const levelMemory = memory;
 
-      const guard = async (what: string, work: () => Promise<void>) => {
-        try {
-          assertAlive(server, "the server");
-          await work();
-          assertAlive(server, "the server");
-        } catch (err) {
-          const message = `${what} @ ${label}: ${err instanceof Error ? err.message : String(err)}`;
-          report.errors.push(message);
-          log(`  FAILED ${message}`);
-        }
-      };
-
-      const half = !args.noHalf;
-      if (bareOrigin) {
-        await guard("bare Koa", async () => {
-          const withFixedRate = !report.bare;
-          log(`  bare Koa baseline: saturation${withFixedRate ? ", then 1,000/s offered" : ""}`);
-          level.bare = await measureBare(bareOrigin!, tenant.authToken, preloadState.routes, profile.timing, profile.answer, withFixedRate);
-          report.bare ??= level.bare;
-          log(`  bare: ${level.bare.saturation.okPerSecond} req/s${level.bare.fixedRate ? `; p99 @1000/s ${level.bare.fixedRate.latencyMs.p99} ms` : ""}`);
-        });
-      }
-      await guard("routing query", async () => {
-        level.routingQuery = await measureRoutingQuery(dbA, keys, tenant, preloadState.routes, profile.routingSamples);
+      await measureLevel({
+        level,
+        report,
+        server,
+        bareOrigin,
+        env,
+        keys,
+        routes: preloadState.routes,
+        createPeople,
+        profile,
+        half: !args.noHalf,
+        only: args.only,
       });
-      if (args.only.has("answer")) {
-        await guard("answer", async () => {
-          log(`  answer webhook: saturation, then 1,000/s offered${half ? ", then ½ saturation" : ""}`);
-          level.answer = await measureAnswer(env, preloadState.routes, profile.answer, { halfSaturation: half });
-          const a = level.answer;
-          log(
-            `  answer: ${a.saturation.okPerSecond} req/s (p99 ${a.saturation.latencyMs.p99} ms); @1000/s p50 ${a.fixedRate.latencyMs.p50} ms ` +
-              `p99 ${a.fixedRate.latencyMs.p99} ms` +
-              (a.halfSaturation ? `; @${a.halfSaturation.offeredRate}/s p50 ${a.halfSaturation.latencyMs.p50} ms p99 ${a.halfSaturation.latencyMs.p99} ms` : "") +
-              `; non-Dial ${a.saturation.checkFailures + a.fixedRate.checkFailures}; ` +
-              `call rows ${a.callRows.written} for ${a.callRows.okReplies} 200s (+${a.callRows.abandoned} abandoned)`,
-          );
-        });
-      }
-      if (args.only.has("create")) {
-        await guard("create", async () => {
-          log(`  session create: saturation, then 500/s offered${half ? ", then ½ saturation" : ""}`);
-          level.create = await measureCreate(env, createPeople, profile.create, { halfSaturation: half });
-          const c = level.create;
-          log(
-            `  create: ${c.saturation.okPerSecond}/s (p99 ${c.saturation.latencyMs.p99} ms); @500/s p50 ${c.fixedRate.latencyMs.p50} ms ` +
-              `p99 ${c.fixedRate.latencyMs.p99} ms` +
-              (c.halfSaturation ? `; @${c.halfSaturation.offeredRate}/s p50 ${c.halfSaturation.latencyMs.p50} ms p99 ${c.halfSaturation.latencyMs.p99} ms` : "") +
-              `; non-201 ${(c.nonCreatedShare * 100).toFixed(2)}%; violations ${c.invariantViolations}`,
-          );
-        });
-      }
       level.serverMemory = levelMemory.read();
     }
 
@@ -276,7 +211,10 @@ async function main() {
     report.memory = memory.read();
     if (args.cpuProf) {
       const dir = join(workDir, "profile");
-      const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
+      // The main thread's profile is the largest (the tsx loader thread writes a small one too).
+      const file = readdirSync(dir)
+        .filter((f) => f.endsWith(".cpuprofile"))
+        .sort((x, y) => statSync(join(dir, y)).size - statSync(join(dir, x)).size)[0];
       if (file) {
         const path = join(dir, file);
         report.profiles = [summariseProfile(path, "whole run")];
@@ -300,6 +238,7 @@ async function main() {
     if (!report.memory && memory) report.memory = memory.read();
     await stopAll();
     await Promise.all(dbs.map((db) => db.end().catch(() => undefined)));
+    await lock?.release().catch(() => undefined);
   }
 
   report.notes.push(

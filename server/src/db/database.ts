@@ -2,7 +2,6 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import knexFactory, { type Knex } from "knex";
 import pg from "pg";
-import ClientPgLite from "knex-pglite";
 import { migrationSource } from "../../../migrations/index.js";
 
 export type Db = Knex;
@@ -16,8 +15,11 @@ export interface DatabaseOptions {
   poolMax: number;
 }
 
-/** knex over `pg` when DATABASE_URL is set; otherwise the embedded PGlite in `<dataDir>/pgdata`. */
-export function createDatabase(opts: DatabaseOptions): Db {
+/**
+ * knex over `pg` when DATABASE_URL is set; otherwise the embedded PGlite in `<dataDir>/pgdata`. PGlite (a
+ * WebAssembly Postgres) is loaded only in embedded mode, so a server on real Postgres never carries it.
+ */
+export async function createDatabase(opts: DatabaseOptions): Promise<Db> {
   if (opts.databaseUrl) {
     return knexFactory({
       client: "pg",
@@ -28,12 +30,8 @@ export function createDatabase(opts: DatabaseOptions): Db {
   }
   const dir = resolve(opts.dataDir, "pgdata");
   mkdirSync(dir, { recursive: true });
+  const { default: ClientPgLite } = await import("knex-pglite");
   return knexFactory({ client: ClientPgLite as unknown as typeof Knex.Client, dialect: "postgres", connection: { filename: dir } });
-}
-
-/** An in-memory embedded database (tests that need a throwaway PGlite). */
-export function createMemoryDatabase(): Db {
-  return knexFactory({ client: ClientPgLite as unknown as typeof Knex.Client, dialect: "postgres", connection: {} });
 }
 
 export async function migrateLatest(db: Db): Promise<string[]> {

@@ -99,7 +99,12 @@ function notRecorded(): AppError {
  * Steps 1–4 above. Throws AppError (404/403) for the caller's mistakes; anything else it throws (database or kv down,
  * a deadline spent) is ours, and the handler decides how to answer it.
  */
-async function authenticate(deps: Deps, ctx: AppContext, deadline: Deadline, log: Logger): Promise<AppRow> {
+async function authenticate(
+  deps: Deps,
+  ctx: AppContext,
+  deadline: Deadline,
+  log: Logger,
+): Promise<{ app: AppRow; nonceFresh: Promise<void> }> {
   const appId = ctx.params.appId ?? "";
   if (appId === "" || appId.length > MAX_APP_ID_LENGTH) throw notFound("App");
   const cached = await deadline.run(deps.appCache.get(appId));
@@ -117,13 +122,18 @@ async function authenticate(deps: Deps, ctx: AppContext, deadline: Deadline, log
   if (signature.status === "invalid") forbidden(log, app.id, `invalid ${signature.version ?? ""} signature`.trim());
   if (signature.status === "absent" && app.signature_required) forbidden(log, app.id, "signature required but absent");
 
-  if (signature.nonce !== undefined) {
-    // Only the URL and nonce are signed, not the fields: a replayed nonce could carry any From/To. Refuse it.
-    // A kv failure throws from here: fail closed (the handler answers "unavailable", never a Dial).
-    const fresh = await deadline.run(deps.kv.setIfAbsent(`vobiz:nonce:${app.id}:${signature.nonce}`, "1", NONCE_TTL_MS));
-    if (!fresh) forbidden(log, app.id, "replayed nonce");
-  }
-  return app;
+  // Only the URL and nonce are signed, not the fields: a replayed nonce could carry any From/To, so it is refused.
+  // The check is started here and awaited by the caller before anything is written or answered, so it can run
+  // alongside the routing lookup. A kv failure rejects it: fail closed ("unavailable", never a Dial).
+  const nonce = signature.nonce;
+  const nonceFresh =
+    nonce === undefined
+      ? Promise.resolve()
+      : deadline.run(deps.kv.setIfAbsent(`vobiz:nonce:${app.id}:${nonce}`, "1", NONCE_TTL_MS)).then((fresh) => {
+          if (!fresh) forbidden(log, app.id, "replayed nonce");
+        });
+  nonceFresh.catch(() => undefined); // awaited by the caller; this only keeps an early rejection from being "unhandled"
+  return { app, nonceFresh };
 }
 
 export function vobizRoutes(router: Router<RequestState>, deps: Deps) {
@@ -135,13 +145,15 @@ export function vobizRoutes(router: Router<RequestState>, deps: Deps) {
     const deadline = startDeadline(notice ? CALLBACK_BUDGET_MS : ANSWER_BUDGET_MS);
     let app: AppRow | undefined;
     try {
-      app = await authenticate(deps, ctx, deadline, log);
+      const auth = await authenticate(deps, ctx, deadline, log);
+      app = auth.app;
       if (notice) {
+        await auth.nonceFresh;
         await recordHangup(deps, app, fields, deadline, log);
         replyXml(ctx, emptyXml());
         return;
       }
-      replyXml(ctx, await answerCall(deps, app, fields, deadline, log));
+      replyXml(ctx, await answerCall(deps, app, fields, deadline, log, auth.nonceFresh));
     } catch (err) {
       if (err instanceof AppError) throw err;
       // Ours, not the caller's: log it (never From/To) and end the call politely rather than with a carrier error.
@@ -159,7 +171,8 @@ export function vobizRoutes(router: Router<RequestState>, deps: Deps) {
     const fields = callbackFields(ctx);
     const deadline = startDeadline(CALLBACK_BUDGET_MS);
     try {
-      const app = await authenticate(deps, ctx, deadline, log);
+      const { app, nonceFresh } = await authenticate(deps, ctx, deadline, log);
+      await nonceFresh;
       await record(deps, app, fields, deadline, log);
     } catch (err) {
       if (err instanceof AppError) throw err;

@@ -78,11 +78,14 @@ export async function answerCall(
   fields: CallbackFields,
   deadline: Deadline,
   log: Logger,
+  /** The replay check, run alongside the lookup; it must pass before anything is recorded or answered. */
+  authenticated: Promise<void> = Promise.resolve(),
 ): Promise<string> {
   const messages = app.messages as AppMessages;
   const callUuid = fields.CallUUID?.trim() ?? "";
   if (callUuid === "" || callUuid.length > MAX_CALL_UUID_LENGTH) {
     // Not something the carrier sends; without a CallUUID nothing can be recorded or retried safely.
+    await authenticated;
     log.warn({ appId: app.id }, "answer request without a usable CallUUID: refused");
     return rejectXml(messageFor(messages, "notInService"));
   }
@@ -93,7 +96,7 @@ export async function answerCall(
   let ended: EndedRoute | null = null;
   if (from !== null && to !== null) {
     const key: routing.RouteKey = { tenantId: app.tenant_id, appId: app.id, did: to, callerBidx: deps.keys.blindIndex(from) };
-    const row = await deadline.run(routing.findActiveRoute(deps.db, key));
+    const [row] = await Promise.all([deadline.run(routing.findActiveRoute(deps.db, key)), authenticated]);
     if (row) {
       active = {
         sessionId: row.session_id,
@@ -119,6 +122,7 @@ export async function answerCall(
     }
   }
 
+  await authenticated; // (already settled when a lookup ran; the invalid-number path has not waited yet)
   const now = deps.clock.now();
   const outcome = decideCall({
     from,

@@ -5,7 +5,8 @@
  * `measureBare` sends the same requests to the bare Koa baseline.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { runLoad, type LoadResult } from "../loadgen.js";
+import type { LoadResult } from "../loadgen.js";
+import { runLoad } from "../loadgen-runner.js";
 import { scalar } from "../db.js";
 import { withDbWork } from "../dbstats.js";
 import type { ScenarioEnv, Timing } from "./types.js";

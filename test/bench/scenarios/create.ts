@@ -3,7 +3,8 @@
  * DID pool, with a few busy drivers (many concurrent sessions each, racing each other for DIDs) and everyone else
  * new; then the allocation invariant re-checked in SQL.
  */
-import { runLoad, type LoadResult } from "../loadgen.js";
+import type { LoadResult } from "../loadgen.js";
+import { runLoad } from "../loadgen-runner.js";
 import { scalar } from "../db.js";
 import { withDbWork } from "../dbstats.js";
 import { CREATE_PREFIX, PERSON_DIGITS, person } from "../people.js";
