@@ -11,7 +11,8 @@ import { BENCH_DB } from "./db.js";
 
 export const CPU_GROUPS = ["server", "postgres", "redis", "loadgen", "bare", "bench", "other"] as const;
 export type CpuGroup = (typeof CPU_GROUPS)[number];
-export type CpuSnapshot = Map<number, { group: CpuGroup; ticks: number }>;
+/** Per process: CPU ticks (all threads), and nanoseconds its main thread spent runnable but waiting for a core. */
+export type CpuSnapshot = Map<number, { group: CpuGroup; ticks: number; waitNs: number }>;
 
 const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
 
@@ -53,9 +54,27 @@ export function cpuSnapshot(): CpuSnapshot {
     const comm = stat.slice(stat.indexOf("(") + 1, close);
     const fields = stat.slice(close + 2).split(" ");
     const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of the full line)
-    snap.set(pid, { group: classify(pid, comm), ticks });
+    let waitNs = 0;
+    try {
+      // "<ns on cpu> <ns waiting on a run queue> <timeslices>" (the thread group leader: Node's event-loop thread)
+      waitNs = Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[1] ?? 0);
+    } catch {
+      // no schedstat (kernel without CONFIG_SCHEDSTATS): wait stays 0
+    }
+    snap.set(pid, { group: classify(pid, comm), ticks, waitNs });
   }
   return snap;
+}
+
+/** Seconds each group's main threads spent waiting for a core between two snapshots (summed over processes). */
+export function runQueueWait(before: CpuSnapshot, after: CpuSnapshot): Record<CpuGroup, number> {
+  const out = Object.fromEntries(CPU_GROUPS.map((g) => [g, 0])) as Record<CpuGroup, number>;
+  for (const [pid, now] of after) {
+    const then = before.get(pid)?.waitNs ?? 0;
+    out[now.group] += Math.max(0, now.waitNs - then) / 1e9;
+  }
+  for (const k of CPU_GROUPS) out[k] = Math.round(out[k] * 1000) / 1000;
+  return out;
 }
 
 /** CPU seconds per group between two snapshots (processes that started in between count from zero). */

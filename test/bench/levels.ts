@@ -6,6 +6,8 @@ import { scaleLabel, type BenchReport, type LevelReport } from "./report.js";
 import { measureAnswer, measureBare } from "./scenarios/answer.js";
 import { measureCreate, type CreatePeopleState } from "./scenarios/create.js";
 import type { ScenarioEnv } from "./scenarios/types.js";
+import { runLoad } from "./loadgen-runner.js";
+import { CREATE_PREFIX, PERSON_DIGITS } from "./people.js";
 import type { Profile } from "./profiles.js";
 
 export interface LevelContext {
@@ -21,6 +23,8 @@ export interface LevelContext {
   profile: Profile;
   half: boolean;
   only: Set<string>;
+  /** Send unrecorded traffic to the server first (the first level). */
+  warmUp: boolean;
 }
 
 export async function measureLevel(ctx: LevelContext): Promise<void> {
@@ -46,6 +50,33 @@ export async function measureLevel(ctx: LevelContext): Promise<void> {
       level.bare = await measureBare(bareOrigin!, tenant.authToken, routes, profile.timing, profile.answer, withFixedRate);
       report.bare ??= level.bare;
       log(`  bare: ${level.bare.saturation.okPerSecond} req/s${level.bare.fixedRate ? `; p99 @1000/s ${level.bare.fixedRate.latencyMs.p99} ms` : ""}`);
+    });
+  }
+  if (ctx.warmUp) {
+    // The first level is the server's first traffic: JIT and caches are cold. A few seconds of both kinds of
+    // request, not recorded, so the first level is not penalised for what the later ones never pay.
+    await guard("server warm-up", async () => {
+      log("  server warm-up (not recorded)");
+      const base = { origin: env.origin, warmupMs: 0, durationMs: Math.max(2_000, profile.timing.warmupMs * 2), timeoutMs: profile.timing.timeoutMs };
+      await runLoad({ ...base, mode: "closed", connections: 16, requests: { kind: "answer", url: tenant.answerUrl, authToken: tenant.authToken, routes } });
+      const created = await runLoad({
+        ...base,
+        mode: "closed",
+        connections: 8,
+        requests: {
+          kind: "create",
+          url: `${env.origin}/v1/sessions`,
+          apiKey: tenant.apiKey,
+          drivers: [],
+          maxPerDriver: 0,
+          driverShare: 0,
+          newPeoplePrefix: CREATE_PREFIX,
+          newPeopleDigits: PERSON_DIGITS,
+          newPeopleStart: createPeople.next,
+          ttlSeconds: 3600,
+        },
+      });
+      createPeople.next = created.factoryState.nextNewPerson ?? createPeople.next;
     });
   }
   await guard("routing query", async () => {

@@ -4,7 +4,7 @@
  * peak RSS, and whether something outside the bench was busy (a skewed run is repeated once).
  */
 import { fork } from "node:child_process";
-import { cpuDelta, cpuSnapshot, setCpuRole, waitForQuiet, type CpuGroup, type CpuSnapshot } from "./cpu.js";
+import { cpuDelta, cpuSnapshot, runQueueWait, setCpuRole, waitForQuiet, type CpuGroup, type CpuSnapshot } from "./cpu.js";
 import type { LoadResult, LoadSpec } from "./loadgen.js";
 
 /** Background load (cores) above which a run is considered skewed and repeated once. */
@@ -71,7 +71,15 @@ async function runLoadOnce(spec: LoadSpec): Promise<LoadResult> {
             Object.entries(seconds).map(([k, v]) => [k, Math.round(((v * 1000) / replies) * 1000) / 1000]),
           ) as Record<CpuGroup, number>;
           const wallS = (endedAt - startedAt) / 1000;
-          result.cpu = { seconds, msPerReply, otherCores: Math.round((seconds.other / wallS) * 100) / 100, quiet };
+          const waited = runQueueWait(before, after);
+          result.cpu = {
+            seconds,
+            msPerReply,
+            otherCores: Math.round((seconds.other / wallS) * 100) / 100,
+            quiet,
+            serverRunQueueWaitShare: Math.round((waited.server / wallS) * 1000) / 1000,
+            postgresRunQueueWaitSeconds: waited.postgres,
+          };
         }
       }
     });

@@ -91,6 +91,13 @@ export interface LoadResult {
     otherCores: number;
     /** How long the run waited for the machine to be quiet before starting, and the background load then. */
     quiet: { waitedMs: number; otherCores: number };
+    /**
+     * Share of the window the server's event-loop thread was runnable but waiting for a core (/proc/<pid>/schedstat):
+     * time every request in progress was delayed by the machine, not by the server's code.
+     */
+    serverRunQueueWaitShare: number;
+    /** Seconds Postgres processes (main threads) spent waiting for a core during the window, summed. */
+    postgresRunQueueWaitSeconds: number;
   };
 }
 

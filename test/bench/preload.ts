@@ -8,6 +8,7 @@
  *   - `busyShare` of the sessions belong to busy people ("drivers"), each in 2..`maxPerBusy` concurrent sessions
  *     on distinct DIDs;
  *   - everyone else (the other agents, and every customer) is in exactly one session, on a random DID.
+ * Afterwards: VACUUM (ANALYZE) of both tables, ANALYZE of the rest, CHECKPOINT (all inside the preload time).
  * Generation of chunk k+1 overlaps the COPY of chunk k's participants (a second connection), and the generator
  * yields to the event loop between batches so the COPY socket keeps draining.
  */
@@ -179,6 +180,10 @@ export async function preloadSessions(
   await dbA.query("VACUUM (ANALYZE) participants");
   // And statistics for every other table (the DIDs imported a moment ago would otherwise wait for autovacuum).
   await dbA.query("ANALYZE");
+  // Write the load's dirty pages out now: otherwise the checkpoint its WAL volume triggers runs (spread over minutes)
+  // during the next measurements, and its sync phase stalls commits there. Steady traffic has checkpoints too, but
+  // not this burst.
+  await dbA.query("CHECKPOINT").catch(() => undefined);
   // Push these connections' pending statistics out now (Postgres 15+), so the COPY's counters do not land inside
   // the next measurement's pg_stat_database deltas (an idle backend may otherwise hold them for ~10 s).
   for (const db of [dbA, dbB]) {

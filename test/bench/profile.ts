@@ -25,7 +25,7 @@ export interface ProfileSummary {
   topFunctions: Array<{ name: string; where: string; selfMs: number; share: number }>;
   byPackage: Array<{ name: string; selfMs: number; share: number }>;
   /**
-   * Inclusive time of the server's own functions (server/src/…): the function and everything it called, each
+   * Inclusive time of the server's own functions (server/src/… or the server/dist bundle): the function and everything it called, each
    * sample counted once per function. This is where a request's time goes, in the code's own terms.
    */
   inclusiveServer: Array<{ name: string; where: string; totalMs: number; share: number }>;
@@ -36,7 +36,7 @@ function packageOf(functionName: string, url: string): string {
   const nm = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (nm) return nm[1]!;
   if (url.startsWith("node:")) return "node core";
-  const repo = /\/(server\/src\/[^/]+)/.exec(url);
+  const repo = /\/(server\/(?:src\/[^/]+|dist))/.exec(url);
   return repo ? repo[1]! : url.replace(/^file:\/\//, "");
 }
 
@@ -93,7 +93,8 @@ export function summariseProfile(file: string, label: string, windowUs?: [number
     const seen = new Set<string>();
     for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
       const frame = byId.get(id)!.callFrame;
-      const at = frame.url.indexOf("/server/src/");
+      // The server's own code, as TypeScript (tsx) or as the compiled bundle (server/dist).
+      const at = Math.max(frame.url.indexOf("/server/src/"), frame.url.indexOf("/server/dist/"));
       if (at === -1) continue;
       const where = `${frame.url.slice(at + 1)}:${frame.lineNumber + 1}`;
       const key = `${frame.functionName}@${where}`;

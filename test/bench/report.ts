@@ -209,6 +209,10 @@ export function renderTable(report: BenchReport): string {
     row(`answer p50 @ ${TARGETS.answerRate}/s (ms)`, "", (l) => fmt(a(l)?.fixedRate.latencyMs.p50, 2)),
     row(`answer p99 @ ${TARGETS.answerRate}/s (ms)`, `≤ ${TARGETS.answerP99Ms}`, checked(`answer p99 @ ${TARGETS.answerRate}/s`, 2, (l) => a(l)?.fixedRate)),
     row(`answer @ ${TARGETS.answerRate}/s: 250 ms slices with a reply > ${TARGETS.answerP99Ms} ms`, "", (l) => sliceCell(a(l)?.fixedRate, TARGETS.answerP99Ms)),
+    row(`answer @ ${TARGETS.answerRate}/s: server waiting for a core`, "", (l) => {
+      const w = a(l)?.fixedRate.cpu?.serverRunQueueWaitShare;
+      return w === undefined ? "–" : `${fmt(w * 100, 1)}%`;
+    }),
     row(`answer served @ ${TARGETS.answerRate}/s (req/s)`, "", (l) => fmt(a(l)?.fixedRate.okPerSecond)),
     row(`answer unanswered @ ${TARGETS.answerRate}/s at drain`, "", (l) => fmt(a(l)?.fixedRate.unfinished)),
     row("answer sat. CPU ms/req server|pg|gen", "", (l) => cpuCell(a(l)?.saturation)),

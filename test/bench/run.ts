@@ -7,6 +7,7 @@
  * writes test/bench/reports/latest.json (and a timestamped copy), and stops everything it started, also on failure
  * or Ctrl-C. See test/bench/README.md.
  */
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, statSync } from "node:fs";
 import os from "node:os";
@@ -112,11 +113,14 @@ async function main() {
     const adminToken = `bench-admin-${randomBytes(16).toString("hex")}`;
     const port = await freePort();
     const origin = `http://127.0.0.1:${port}`;
+    execFileSync("pnpm", ["-s", "build:server"], { stdio: "inherit" });
     const serverArgs = [
       ...(args.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${join(workDir, "profile")}`] : []),
-      "--import",
-      "tsx",
-      "server/src/main.ts",
+      // Extra Node flags for the server, e.g. BENCH_SERVER_NODE_FLAGS="--trace-gc" (output in the server log).
+      ...(process.env.BENCH_SERVER_NODE_FLAGS ?? "").split(" ").filter(Boolean),
+      // What `pnpm start` runs: the compiled bundle (built just above), not TypeScript through tsx.
+      "--enable-source-maps",
+      "server/dist/main.js",
     ];
     const serverEnv = {
       ...process.env,
@@ -202,6 +206,7 @@ async function main() {
         profile,
         half: !args.noHalf,
         only: args.only,
+        warmUp: report.levels.length === 1,
       });
       level.serverMemory = levelMemory.read();
     }

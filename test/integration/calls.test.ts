@@ -1,5 +1,6 @@
 /** The call records API: what the webhooks recorded, as tenants read it. Never a real number; never another tenant's. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectNoRealNumbers } from "../support/privacy.js";
 import { startTestServer, type TestServer } from "../support/harness.js";
 import { expectInvisibleToOtherTenant, expectNotListed, problemOf } from "../support/isolation.js";
 import { AUTH_TOKEN, createSession, people, tenantWithPool, type TenantFixture } from "../support/fixtures.js";
@@ -35,14 +36,13 @@ interface Session {
 
 let server: TestServer;
 const realNumbersSeen: string[] = [];
-const forms = (e164: string) => [e164, e164.slice(1), e164.slice(3)];
 
 beforeAll(async () => {
   server = await startTestServer({ env: { PUBLIC_BASE_URL } });
 });
 afterAll(async () => {
   const logs = server.logs.join("");
-  for (const n of realNumbersSeen) for (const form of forms(n)) expect(logs).not.toContain(form);
+  expectNoRealNumbers(logs, realNumbersSeen);
   await server?.stop();
 });
 
@@ -80,7 +80,7 @@ describe("call records", () => {
     await w.sim.completeCall(call, { dialStatus: "completed", durationSeconds: 42 });
 
     const { body, text } = await getJson<Page>(`/v1/calls?sessionId=${w.session.id}`, w.t.apiKey);
-    for (const n of [w.a, w.b]) for (const form of forms(n)) expect(text).not.toContain(form);
+    expectNoRealNumbers(text, [w.a, w.b]);
     expect(body.nextCursor).toBeNull();
     expect(body.data).toHaveLength(1);
     const rec = body.data[0]!;

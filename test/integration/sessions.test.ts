@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectNoRealNumbers } from "../support/privacy.js";
 import { startTestServer, type TestServer } from "../support/harness.js";
 import { expectInvisibleToOtherTenant, expectNotListed, problemOf } from "../support/isolation.js";
 import { createSession, people, tenantWithPool } from "../support/fixtures.js";
@@ -25,11 +26,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // Privacy: not one real number in any log line of this whole file's traffic.
-  const logs = server.logs.join("");
-  for (const n of realNumbersSeen) {
-    expect(logs).not.toContain(n);
-    expect(logs).not.toContain(n.slice(1));
-  }
+  expectNoRealNumbers(server.logs.join(""), realNumbersSeen);
   await server?.stop();
 });
 

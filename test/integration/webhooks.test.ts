@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectNoRealNumbers } from "../support/privacy.js";
 import { startTestServer, type TestServer } from "../support/harness.js";
 import { problemOf } from "../support/isolation.js";
 import { AUTH_TOKEN, createSession, people, tenantWithPool, type TenantFixture } from "../support/fixtures.js";
@@ -39,12 +40,11 @@ beforeAll(async () => {
 afterAll(async () => {
   // Privacy: no real number, in any format, in any log line of this file's traffic.
   const logs = server.logs.join("");
-  for (const n of realNumbersSeen) for (const form of forms(n)) expect(logs).not.toContain(form);
+  expectNoRealNumbers(logs, realNumbersSeen);
   await server?.stop();
 });
 
 /** A real number as it might appear: +E.164, without the +, national (10 digits). */
-const forms = (e164: string) => [e164, e164.slice(1), e164.slice(3)];
 
 interface World {
   t: TenantFixture;
@@ -438,7 +438,7 @@ describe("end of call", () => {
     const rows = await callRows(server, w.t.tenantId);
     expect(rows).toHaveLength(3);
     const dump = JSON.stringify(rows);
-    for (const n of [w.a, w.b, stranger]) for (const form of forms(n)) expect(dump).not.toContain(form);
+    expectNoRealNumbers(dump, [w.a, w.b, stranger]);
     // The stored reply decrypts to exactly what was sent.
     expect(rows.every((r) => typeof r.reply_enc === "string" && !r.reply_enc.includes("<"))).toBe(true);
   });
@@ -453,7 +453,7 @@ describe("when the database is unusable", () => {
     // Failures are logged in full, and still without a real number in them.
     const logs = spare.logs.join("");
     expect(logs).toContain("answer webhook failed");
-    for (const n of realNumbersSeen) for (const form of forms(n)) expect(logs).not.toContain(form);
+    expectNoRealNumbers(logs, realNumbersSeen);
     await spare?.stop();
   });
 

@@ -132,7 +132,7 @@ export async function getNumber(deps: Pick<Deps, "db">, tenantId: string, id: st
  * READ COMMITTED). A session whose participant insert got in first holds a key-share lock on the number row
  * (the foreign key), so this waits for it to commit and then sees it: 409. The other order (this release locks
  * first, an allocator that read the pool earlier inserts afterwards) is only closed when the allocator checks
- * the DIDs it picked with store.lockActiveNumbers inside its transaction.
+ * the DIDs it picked with lockPickedDids (stores/sessions.ts) inside its transaction, which it does.
  */
 export async function releaseNumber(
   deps: Pick<Deps, "db" | "clock" | "poolCache" | "logger">,

@@ -63,8 +63,8 @@ function isPairingConflict(err: unknown): boolean {
  * and retries when a concurrent session took the DID it picked.
  *
  * The hot path is short on purpose: pool members and the app come from memory (kv-invalidated caches), and the
- * transaction is four prepared statements (release ended rows, read held/last DIDs, share-lock the picks, insert
- * session and pair) with the response built from what was written, not read back.
+ * transaction is three prepared statements (release ended rows and read held/last DIDs, share-lock the picks,
+ * insert session and pair) with the response built from what was written, not read back.
  */
 export async function createSession(
   deps: Pick<Deps, "db" | "keys" | "clock" | "appCache" | "poolCache">,
@@ -101,8 +101,7 @@ export async function createSession(
       return await deps.db.transaction(async (trx) => {
         const now = deps.clock.now();
         // A lagging sweeper costs nothing: this pair's ended sessions free their DIDs right here.
-        await store.releaseEndedRowsOfPair(trx, tenantId, first.bidx, second.bidx, now);
-        const rows = await store.pairDids(trx, tenantId, first.bidx, second.bidx);
+        const rows = await store.releaseEndedAndReadPairDids(trx, tenantId, first.bidx, second.bidx, now);
         const picked = new Map<string, string>();
         for (const person of people) {
           const mine = rows.filter((r) => r.number_bidx === person.bidx);

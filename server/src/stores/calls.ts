@@ -33,20 +33,10 @@ export type NewCallRow = Omit<
   "dial_status" | "answered_at" | "ended_at" | "duration_seconds" | "hangup_cause" | "updated_at"
 >;
 
-/** Inserts unless (tenant, call_uuid) exists; true when this call inserted it (a concurrent duplicate lost). */
-export async function insertCallIfAbsent(db: Knex, row: NewCallRow): Promise<boolean> {
-  const inserted = await db<CallRow>("calls").insert(row).onConflict(["tenant_id", "call_uuid"]).ignore().returning("id");
-  return inserted.length > 0;
-}
-
 /** The call log's batch write: rows already present (a duplicate CallUUID) are skipped. */
 export async function insertCallRows(db: Knex, rows: NewCallRow[]): Promise<void> {
   if (rows.length === 0) return;
   await db<CallRow>("calls").insert(rows).onConflict(["tenant_id", "call_uuid"]).ignore();
-}
-
-export async function findCallByUuid(db: Knex, tenantId: string, callUuid: string): Promise<CallRow | undefined> {
-  return db<CallRow>("calls").where({ tenant_id: tenantId, call_uuid: callUuid }).first();
 }
 
 export async function findCall(db: Knex, tenantId: string, id: string): Promise<CallRow | undefined> {

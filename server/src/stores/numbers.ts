@@ -38,21 +38,6 @@ export async function findNumberForUpdate(trx: Knex.Transaction, tenantId: strin
   return trx<NumberRow>("numbers").where({ tenant_id: tenantId, id }).forUpdate().first();
 }
 
-/**
- * For the allocator, inside its transaction before it inserts participants: the DIDs among `ids` that are still
- * active, share-locked until commit. A DID a concurrent release has locked is waited for and then comes back
- * missing (released), so no participant can be written on a DID released in between. See releaseNumber.
- */
-export async function lockActiveNumbers(trx: Knex.Transaction, tenantId: string, ids: string[]) {
-  if (ids.length === 0) return [];
-  return trx<NumberRow>("numbers")
-    .select("id")
-    .where({ tenant_id: tenantId, status: "active" })
-    .whereIn("id", ids)
-    .orderBy("id")
-    .forShare();
-}
-
 export interface NumberFilter {
   pool?: string | undefined;
   appId?: string | undefined;

@@ -35,15 +35,6 @@ export type ParticipantView = Pick<ParticipantRow, "id" | "session_id" | "positi
   proxy_e164: string;
 };
 
-export async function insertSession(db: Knex, row: Omit<SessionRow, "created_at" | "closed_at" | "status">) {
-  const [inserted] = await db<SessionRow>("sessions").insert(row).returning("*");
-  return inserted!;
-}
-
-export async function insertParticipants(db: Knex, rows: Array<Omit<ParticipantRow, "created_at" | "released_at" | "active">>) {
-  await db<ParticipantRow>("participants").insert(rows);
-}
-
 export async function findSession(db: Knex, tenantId: string, id: string, opts: { forUpdate?: boolean } = {}) {
   const q = db<SessionRow>("sessions").where({ tenant_id: tenantId, id }).first();
   if (opts.forUpdate) q.forUpdate();
@@ -82,39 +73,6 @@ export async function listSessions(db: Knex, tenantId: string, f: SessionFilter,
   return q;
 }
 
-/** Releases every active participant of a person whose session is no longer open and unexpired. */
-export async function releaseEndedParticipantsOf(db: Knex, tenantId: string, bidxs: string[], now: Date) {
-  return db("participants as p")
-    .update({ active: false, released_at: now })
-    .where("p.tenant_id", tenantId)
-    .whereIn("p.number_bidx", bidxs)
-    .where("p.active", true)
-    .whereExists((sub) =>
-      sub
-        .select(db.raw("1"))
-        .from("sessions as s")
-        .whereRaw("s.id = p.session_id")
-        .where((w) => w.whereNot("s.status", "open").orWhere("s.expires_at", "<=", now)),
-    );
-}
-
-export async function heldDids(db: Knex, tenantId: string, bidxs: string[]) {
-  return db<ParticipantRow>("participants")
-    .select("number_bidx", "proxy_number_id")
-    .where({ tenant_id: tenantId, active: true })
-    .whereIn("number_bidx", bidxs);
-}
-
-/** Each person's most recent DID (any session, any state): the sticky preference. */
-export async function lastDids(db: Knex, tenantId: string, bidxs: string[]) {
-  return db<ParticipantRow>("participants")
-    .distinctOn("number_bidx")
-    .select("number_bidx", "proxy_number_id")
-    .where({ tenant_id: tenantId })
-    .whereIn("number_bidx", bidxs)
-    .orderBy([{ column: "number_bidx" }, { column: "id", order: "desc" }]);
-}
-
 /** Closes an open, unexpired session; an expired one stays expired (its status is what happened to it). */
 export async function closeSession(db: Knex, tenantId: string, id: string, now: Date) {
   const [row] = await db<SessionRow>("sessions")
@@ -140,33 +98,34 @@ export async function updateSession(db: Knex, tenantId: string, id: string, patc
 
 // ---- The allocator's statements: prepared, one round trip each (the create path runs them on every request). ----
 
-/** Within the allocation transaction: releases this pair's rows whose session ended (closed, or past expiry). */
-export async function releaseEndedRowsOfPair(trx: Knex, tenantId: string, bidxA: string, bidxB: string, now: Date) {
-  await preparedQuery(
-    trx,
-    "alloc_release_ended",
-    `UPDATE participants p SET active = false, released_at = $1
-       FROM sessions s
-      WHERE p.tenant_id = $2 AND p.number_bidx IN ($3, $4) AND p.active
-        AND s.id = p.session_id AND (s.status <> 'open' OR s.expires_at <= $5)`,
-    [now, tenantId, bidxA, bidxB, now],
-  );
-}
-
-/** The DIDs each person holds now (`held`), and the DID each had most recently (`last`, for stickiness). */
-export async function pairDids(trx: Knex, tenantId: string, bidxA: string, bidxB: string) {
+/**
+ * Within the allocation transaction, one round trip: releases this pair's rows whose session ended (closed, or
+ * past expiry: a lagging sweeper costs nothing), and returns the DIDs each person holds in live sessions (`held`)
+ * and the DID each had most recently (`last`, for stickiness). The SELECT sees the snapshot from before the CTE's
+ * UPDATE, so it filters ended sessions itself; the UPDATE still lands before this transaction inserts.
+ */
+export async function releaseEndedAndReadPairDids(trx: Knex, tenantId: string, bidxA: string, bidxB: string, now: Date) {
   const { rows } = await preparedQuery<{ number_bidx: string; proxy_number_id: string; kind: "held" | "last" }>(
     trx,
     "alloc_pair_dids",
-    `SELECT number_bidx, proxy_number_id, 'held' AS kind FROM participants
-      WHERE tenant_id = $1 AND number_bidx IN ($2, $3) AND active
+    `WITH released AS (
+       UPDATE participants p SET active = false, released_at = $1
+         FROM sessions s
+        WHERE p.tenant_id = $2 AND p.number_bidx IN ($3, $4) AND p.active
+          AND s.id = p.session_id AND (s.status <> 'open' OR s.expires_at <= $5)
+       RETURNING p.id
+     )
+     SELECT p.number_bidx, p.proxy_number_id, 'held' AS kind
+       FROM participants p JOIN sessions s ON s.id = p.session_id
+      WHERE p.tenant_id = $6 AND p.number_bidx IN ($7, $8) AND p.active
+        AND s.status = 'open' AND s.expires_at > $9
      UNION ALL
      (SELECT number_bidx, proxy_number_id, 'last' FROM participants
-       WHERE tenant_id = $4 AND number_bidx = $5 ORDER BY id DESC LIMIT 1)
+       WHERE tenant_id = $10 AND number_bidx = $11 ORDER BY id DESC LIMIT 1)
      UNION ALL
      (SELECT number_bidx, proxy_number_id, 'last' FROM participants
-       WHERE tenant_id = $6 AND number_bidx = $7 ORDER BY id DESC LIMIT 1)`,
-    [tenantId, bidxA, bidxB, tenantId, bidxA, tenantId, bidxB],
+       WHERE tenant_id = $12 AND number_bidx = $13 ORDER BY id DESC LIMIT 1)`,
+    [now, tenantId, bidxA, bidxB, now, tenantId, bidxA, bidxB, now, tenantId, bidxA, tenantId, bidxB],
   );
   return rows;
 }
