@@ -10,5 +10,6 @@ export default defineConfig({
     fileParallelism: true,
     pool: "forks",
     globalSetup: ["test/support/global-setup.ts"],
+    reporters: ["default", "./test/support/summary-reporter.ts"],
   },
 });
