@@ -2,12 +2,14 @@ import type { Knex } from "knex";
 import * as foundation from "./001_foundation.js";
 import * as masking from "./002_masking.js";
 import * as personActiveIndex from "./003_person_active_index.js";
+import * as retentionIndexes from "./004_retention_indexes.js";
 
 // A static list instead of a directory scan, so migrations run the same under tsx, vitest and a bundle.
 const migrations: Record<string, Knex.Migration> = {
   "001_foundation": foundation,
   "002_masking": masking,
   "003_person_active_index": personActiveIndex,
+  "004_retention_indexes": retentionIndexes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

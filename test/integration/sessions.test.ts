@@ -4,7 +4,7 @@ import { expectNoRealNumbers } from "../support/privacy.js";
 import { startTestServer, type TestServer } from "../support/harness.js";
 import { expectInvisibleToOtherTenant, expectNotListed, problemOf } from "../support/isolation.js";
 import { createSession, people, tenantWithPool } from "../support/fixtures.js";
-import { sweep } from "../../server/src/jobs/sweeper.js";
+import { purgeExpiredData, sweep } from "../../server/src/jobs/sweeper.js";
 
 interface Session {
   id: string;
@@ -256,6 +256,26 @@ describe("session lifecycle", () => {
     expect(row.status).toBe("expired");
     const active = await server.deps.db("participants").where({ session_id: body.id, active: true }).count({ n: "*" }).first();
     expect(Number(active!.n)).toBe(0);
+  });
+
+  it("purges ended sessions past the tenant's retention, with their encrypted numbers, and nothing else", async () => {
+    const t = await tenantWithPool(server);
+    const keep = await tenantWithPool(server);
+    await server.deps.db("tenants").where({ id: t.tenantId }).update({ settings: JSON.stringify({ retentionDays: 1 }) });
+    const old = await open(t.apiKey, { participants: [{ number: people(1)[0] }, { number: people(1, 5)[0] }] });
+    const live = await open(t.apiKey, { participants: [{ number: people(1)[0] }, { number: people(1, 6)[0] }] });
+    const other = await open(keep.apiKey, { participants: [{ number: people(1)[0] }, { number: people(1, 8)[0] }] });
+    for (const id of [old.body.id, other.body.id]) await server.request(`/v1/sessions/${id}/close`, { method: "POST", apiKey: id === old.body.id ? t.apiKey : keep.apiKey });
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    await server.deps.db("sessions").whereIn("id", [old.body.id, other.body.id]).update({ closed_at: twoDaysAgo });
+
+    const purged = await purgeExpiredData(server.deps);
+    expect(purged?.sessions).toBeGreaterThanOrEqual(1);
+    expect(await server.deps.db("sessions").where({ id: old.body.id }).first()).toBeUndefined();
+    expect(await server.deps.db("participants").where({ session_id: old.body.id }).first()).toBeUndefined();
+    // Another tenant keeps the default 90 days; an open session is never purged.
+    expect(await server.deps.db("sessions").where({ id: other.body.id }).first()).toBeDefined();
+    expect(await server.deps.db("sessions").where({ id: live.body.id }).first()).toBeDefined();
   });
 
   it("lists with status and reference filters and pages with a cursor", async () => {

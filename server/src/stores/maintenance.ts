@@ -28,20 +28,28 @@ export async function expireDueSessions(trx: Knex.Transaction, now: Date, batchS
  * tenant's retention are deleted. Retention counts from when a session ended, or when a call started.
  */
 export async function purgePastRetention(trx: Knex.Transaction, now: Date, defaultDays: number, batchSize: number) {
+  // Per tenant (a small table) and then an index range scan on each big one: sessions_ended_at, calls_started_at.
   const retention = `make_interval(days => coalesce((t.settings->>'retentionDays')::int, ?))`;
   const sessions = await trx.raw<{ rowCount: number }>(
     `DELETE FROM sessions WHERE id IN (
-       SELECT s.id FROM sessions s JOIN tenants t ON t.id = s.tenant_id
-        WHERE s.status <> 'open' AND coalesce(s.closed_at, s.expires_at) < ?::timestamptz - ${retention}
+       SELECT s.id FROM tenants t
+         JOIN LATERAL (
+           SELECT id FROM sessions s
+            WHERE s.tenant_id = t.id AND s.status <> 'open'
+              AND coalesce(s.closed_at, s.expires_at) < ?::timestamptz - ${retention}
+            LIMIT ?) s ON true
         LIMIT ?)`,
-    [now, defaultDays, batchSize],
+    [now, defaultDays, batchSize, batchSize],
   );
   const calls = await trx.raw<{ rowCount: number }>(
     `DELETE FROM calls WHERE id IN (
-       SELECT c.id FROM calls c JOIN tenants t ON t.id = c.tenant_id
-        WHERE c.started_at < ?::timestamptz - ${retention}
+       SELECT c.id FROM tenants t
+         JOIN LATERAL (
+           SELECT id FROM calls c
+            WHERE c.tenant_id = t.id AND c.started_at < ?::timestamptz - ${retention}
+            LIMIT ?) c ON true
         LIMIT ?)`,
-    [now, defaultDays, batchSize],
+    [now, defaultDays, batchSize, batchSize],
   );
   const keys = await trx("idempotency_keys").where("created_at", "<", new Date(now.getTime() - 24 * 3600_000)).delete();
   return { sessions: sessions.rowCount ?? 0, calls: calls.rowCount ?? 0, idempotencyKeys: keys };
