@@ -184,7 +184,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the tenant's pools with their sizing figures. */
+        /**
+         * List the tenant's pools with their sizing figures.
+         * @description Every pool that has held a number (active or released), by name.
+         */
         get: operations["pools.list"];
         put?: never;
         post?: never;
@@ -517,6 +520,7 @@ export interface components {
         };
         PoolList: {
             data: components["schemas"]["Pool"][];
+            nextCursor: components["schemas"]["Cursor"];
         };
         /** @enum {string} */
         SessionMode: "two_way" | "one_way";
@@ -1158,14 +1162,17 @@ export interface operations {
     };
     "pools.list": {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Every pool that holds at least one number. */
+            /** @description A page of pools, by name. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1175,6 +1182,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     "pools.get": {

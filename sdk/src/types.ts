@@ -60,3 +60,4 @@ export type AppListParams = Query<"apps.list">;
 export type NumberListParams = Query<"numbers.list">;
 export type SessionListParams = Query<"sessions.list">;
 export type CallListParams = Query<"calls.list">;
+export type PoolListParams = Query<"pools.list">;

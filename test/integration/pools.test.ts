@@ -124,7 +124,39 @@ describe("pool figures", () => {
     const { apiKey } = await server.createTenant();
     const res = await server.request("/v1/pools", { apiKey });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ data: [] });
+    expect(await res.json()).toEqual({ data: [], nextCursor: null });
+  });
+
+  it("pages the pool list by name with a cursor, each pool's figures its own", async () => {
+    const t = await tenantWithPool(server, { dids: 1, pool: "p-c" });
+    for (const [pool, dids] of [["p-a", 2], ["p-e", 1], ["p-b", 3], ["p-d", 1]] as const) {
+      const res = await server.request("/v1/numbers", { method: "POST", apiKey: t.apiKey, json: { appId: t.app.id, numbers: uniqueDids(dids), pool } });
+      expect(res.status).toBe(201);
+    }
+    const [a, b] = people(2);
+    await open(t.apiKey, a!, b!, "p-b");
+
+    const seen: Pool[] = [];
+    const cursors: Array<string | null> = [];
+    let cursor: string | null = null;
+    do {
+      const res = await server.request(`/v1/pools?limit=2${cursor ? `&cursor=${cursor}` : ""}`, { apiKey: t.apiKey });
+      expect(res.status).toBe(200);
+      const page = (await res.json()) as { data: Pool[]; nextCursor: string | null };
+      expect(page.data.length).toBeLessThanOrEqual(2);
+      seen.push(...page.data);
+      cursor = page.nextCursor;
+      cursors.push(cursor);
+    } while (cursor);
+    expect(seen.map((p) => p.pool)).toEqual(["p-a", "p-b", "p-c", "p-d", "p-e"]);
+    expect(cursors.filter((c) => c !== null)).toHaveLength(2);
+    expect(seen.find((p) => p.pool === "p-b")).toEqual({ pool: "p-b", numbers: 3, activeSessions: 1, busiestParticipantSessions: 1, headroom: 2, utilisation: 1 / 3 });
+    expect(seen.find((p) => p.pool === "p-a")).toMatchObject({ numbers: 2, activeSessions: 0 });
+
+    const bad = await server.request("/v1/pools?cursor=nope", { apiKey: t.apiKey });
+    expect(bad.status).toBe(422);
+    expect((await problemOf(bad)).code).toBe("validation_failed");
+    expect((await server.request("/v1/pools?limit=0", { apiKey: t.apiKey })).status).toBe(422);
   });
 });
 

@@ -63,6 +63,9 @@ describe("@maskline/sdk against the server", () => {
 
     const pool = await maskline.pools.get("default");
     expect(pool).toMatchObject({ numbers: 1, activeSessions: 1, busiestParticipantSessions: 1, headroom: 0 });
+    const pools: string[] = [];
+    for await (const p of maskline.pools.list({ limit: 1 })) pools.push(p.pool);
+    expect(pools).toEqual(["default"]);
 
     // A revoked key is refused at once, as a typed error.
     const extra = await maskline.apiKeys.create({ name: "short-lived" });

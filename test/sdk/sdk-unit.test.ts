@@ -429,12 +429,18 @@ describe("pagination", () => {
     await expect(iterate()).rejects.toBeInstanceOf(AuthenticationError);
   });
 
-  it("pools.list() is a single page", async () => {
-    const pool = { pool: "default", numbers: 2, activeSessions: 1, busiestParticipantSessions: 1, headroom: 1, utilisation: 0.5 };
-    handler = (_r, res) => json(res, 200, { data: [pool] });
-    const page = await client().pools.list();
-    expect(page.data).toEqual([pool]);
-    expect(page.hasMore).toBe(false);
+  it("pools.list() walks the pages by cursor", async () => {
+    const pool = (name: string) => ({ pool: name, numbers: 2, activeSessions: 1, busiestParticipantSessions: 1, headroom: 1, utilisation: 0.5 });
+    const seen: string[] = [];
+    handler = (r, res) => {
+      seen.push(r.url.search);
+      if (r.url.searchParams.get("cursor") === "c2") json(res, 200, { data: [pool("north")], nextCursor: null });
+      else json(res, 200, { data: [pool("default")], nextCursor: "c2" });
+    };
+    const names: string[] = [];
+    for await (const p of client().pools.list({ limit: 1 })) names.push(p.pool);
+    expect(names).toEqual(["default", "north"]);
+    expect(seen).toEqual(["?limit=1", "?limit=1&cursor=c2"]);
   });
 });
 

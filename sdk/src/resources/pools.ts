@@ -1,6 +1,6 @@
 import type { RequestOptions } from "../http.js";
 import type { PagePromise } from "../pagination.js";
-import type { Pool } from "../types.js";
+import type { Pool, PoolListParams } from "../types.js";
 import { APIResource } from "./base.js";
 
 /** Pool sizing figures. */
@@ -10,8 +10,8 @@ export class Pools extends APIResource {
     return this.call(opts, (init) => this.http.api.GET("/v1/pools/{pool}", { params: { path: { pool } }, ...init }));
   }
 
-  /** `GET /v1/pools`: every pool holding a number. Not paginated by the API: one page, `hasMore` false. */
-  list(opts?: RequestOptions): PagePromise<Pool> {
-    return this.paginate(undefined, opts, (_query, init) => this.http.api.GET("/v1/pools", { ...init }));
+  /** `GET /v1/pools`: every pool that has held a number, by name. */
+  list(params?: PoolListParams, opts?: RequestOptions): PagePromise<Pool> {
+    return this.paginate(params, opts, (query, init) => this.http.api.GET("/v1/pools", { params: { query }, ...init }));
   }
 }

@@ -1,6 +1,9 @@
 import { validationFailed } from "../errors.js";
 
-/** Opaque keyset cursor: the id of the last row served (ids are time-sortable, so newest-first = id desc). */
+/**
+ * Opaque keyset cursor: the sort key of the last row served; for most lists its id (ids are time-sortable, so
+ * newest-first = id desc), for pools their name.
+ */
 export function encodeCursor(lastId: string): string {
   return Buffer.from(JSON.stringify({ after: lastId }), "utf8").toString("base64url");
 }
@@ -22,9 +25,14 @@ export interface PageRequest {
 }
 
 /** Callers fetch limit + 1 rows; the extra row only tells whether another page exists. */
-export function toPage<Row extends { id: string }, Out>(rows: Row[], limit: number, shape: (row: Row) => Out) {
+export function toPageBy<Row, Out>(rows: Row[], limit: number, keyOf: (row: Row) => string, shape: (row: Row) => Out) {
   const hasMore = rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   const last = pageRows[pageRows.length - 1];
-  return { data: pageRows.map(shape), nextCursor: hasMore && last ? encodeCursor(last.id) : null };
+  return { data: pageRows.map(shape), nextCursor: hasMore && last !== undefined ? encodeCursor(keyOf(last)) : null };
+}
+
+/** toPageBy for rows keyed by their id. */
+export function toPage<Row extends { id: string }, Out>(rows: Row[], limit: number, shape: (row: Row) => Out) {
+  return toPageBy(rows, limit, (row) => row.id, shape);
 }

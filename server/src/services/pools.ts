@@ -3,6 +3,7 @@ import { notFound } from "../errors.js";
 import * as store from "../stores/pools.js";
 import type { PoolFiguresRow } from "../stores/pools.js";
 import type { Schemas } from "./shapes.js";
+import type { PageRequest } from "../http/pagination.js";
 
 /**
  * A pool needs as many DIDs as the most sessions any one person is in at once (design §4), so headroom and
@@ -23,13 +24,12 @@ export function toPool(row: PoolFiguresRow): Schemas["Pool"] {
 
 /** 404 when the tenant has never had a number (active or released) in the pool. */
 export async function getPool(deps: Pick<Deps, "db" | "clock">, tenantId: string, pool: string): Promise<Schemas["Pool"]> {
-  const [row] = await store.poolFigures(deps.db, tenantId, deps.clock.now(), pool);
+  const [row] = await store.poolFigures(deps.db, tenantId, deps.clock.now(), { pool });
   if (!row) throw notFound("Pool");
   return toPool(row);
 }
 
-/** Every pool that holds at least one number (active or released), by name. */
-export async function listPools(deps: Pick<Deps, "db" | "clock">, tenantId: string): Promise<Schemas["PoolList"]> {
-  const rows = await store.poolFigures(deps.db, tenantId, deps.clock.now());
-  return { data: rows.map(toPool) };
+/** A page of the pools that hold at least one number (active or released), by name; limit + 1 rows. */
+export async function listPools(deps: Pick<Deps, "db" | "clock">, tenantId: string, page: PageRequest): Promise<PoolFiguresRow[]> {
+  return store.poolFigures(deps.db, tenantId, deps.clock.now(), { page });
 }

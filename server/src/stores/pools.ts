@@ -7,29 +7,43 @@ export interface PoolFiguresRow {
   busiest: number;
 }
 
+/** One pool by name, or a page of pools by name (`after` excluded, `limit` + 1 rows fetched). */
+export type PoolSelection = { pool: string } | { page: { limit: number; after?: string } };
+
 /**
- * Sizing figures of a tenant's pools (one pool, or all that hold a number, active or released), aggregated in
- * one statement. Open means status 'open' and expires_at > now, whatever the sweeper has got round to.
+ * Sizing figures of a tenant's pools (one pool, or a page of those that hold a number, active or released),
+ * aggregated in one statement. Open means status 'open' and expires_at > now, whatever the sweeper has got round to.
  *
  * - numbers: active DIDs of the pool.
  * - active_sessions: open sessions drawing on the pool.
  * - busiest: the most active participant rows, in open sessions, on the pool's DIDs, that any one person
  *   (number_bidx) has; reached from the pool's DIDs through the partial index of active rows.
+ *
+ * The pools are chosen first, so the session and participant aggregates only touch the pools being returned.
  */
-export async function poolFigures(db: Knex, tenantId: string, now: Date, pool?: string): Promise<PoolFiguresRow[]> {
-  const onePool = pool !== undefined;
-  const poolFilter = (alias: string) => (onePool ? `AND ${alias}.pool = :pool` : "");
+export async function poolFigures(db: Knex, tenantId: string, now: Date, which: PoolSelection): Promise<PoolFiguresRow[]> {
+  const choose =
+    "pool" in which
+      ? { sql: "AND n.pool = :pool", limit: "", params: { pool: which.pool } }
+      : {
+          sql: which.page.after === undefined ? "" : "AND n.pool > :after",
+          limit: "LIMIT :limit",
+          params: { limit: which.page.limit + 1, ...(which.page.after === undefined ? {} : { after: which.page.after }) },
+        };
   const result = await db.raw<{ rows: PoolFiguresRow[] }>(
     `WITH pools AS (
        SELECT n.pool, (count(*) FILTER (WHERE n.status = 'active'))::int AS numbers
          FROM numbers n
-        WHERE n.tenant_id = :tenantId ${poolFilter("n")}
+        WHERE n.tenant_id = :tenantId ${choose.sql}
         GROUP BY n.pool
+        ORDER BY n.pool
+        ${choose.limit}
      ),
      open_sessions AS (
        SELECT s.pool, count(*)::int AS active_sessions
          FROM sessions s
-        WHERE s.tenant_id = :tenantId AND s.status = 'open' AND s.expires_at > :now ${poolFilter("s")}
+        WHERE s.tenant_id = :tenantId AND s.status = 'open' AND s.expires_at > :now
+          AND s.pool IN (SELECT pool FROM pools)
         GROUP BY s.pool
      ),
      per_person AS (
@@ -37,7 +51,7 @@ export async function poolFigures(db: Knex, tenantId: string, now: Date, pool?: 
          FROM numbers n
          JOIN participants p ON p.tenant_id = n.tenant_id AND p.proxy_number_id = n.id AND p.active
          JOIN sessions s ON s.id = p.session_id
-        WHERE n.tenant_id = :tenantId ${poolFilter("n")}
+        WHERE n.tenant_id = :tenantId AND n.pool IN (SELECT pool FROM pools)
           AND s.status = 'open' AND s.expires_at > :now
         GROUP BY n.pool, p.number_bidx
      ),
@@ -51,7 +65,7 @@ export async function poolFigures(db: Knex, tenantId: string, now: Date, pool?: 
        LEFT JOIN open_sessions ON open_sessions.pool = pools.pool
        LEFT JOIN busiest ON busiest.pool = pools.pool
       ORDER BY pools.pool`,
-    { tenantId, now, ...(onePool ? { pool } : {}) },
+    { tenantId, now, ...choose.params },
   );
   return result.rows;
 }
