@@ -141,6 +141,27 @@ export interface paths {
         patch: operations["apps.update"];
         trace?: never;
     };
+    "/v1/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's settings, with defaults filled in. */
+        get: operations["settings.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the tenant's settings; fields left out keep their value.
+         * @description `retentionDays` is how long ended sessions (with their participants' encrypted numbers) and call records are kept before the hourly purge deletes them, counted from when a session ended or a call started. Shortening it applies at the next purge, to data already stored.
+         */
+        patch: operations["settings.update"];
+        trace?: never;
+    };
     "/v1/numbers": {
         parameters: {
             query?: never;
@@ -400,6 +421,14 @@ export interface components {
         };
         CreateTenantRequest: {
             name: string;
+        };
+        /** @description Days ended sessions and call records are kept before they are purged. */
+        RetentionDays: number;
+        TenantSettings: {
+            retentionDays: components["schemas"]["RetentionDays"];
+        };
+        UpdateTenantSettingsRequest: {
+            retentionDays?: components["schemas"]["RetentionDays"];
         };
         CreateTenantResponse: {
             tenant: components["schemas"]["Tenant"];
@@ -1047,6 +1076,55 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    "settings.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantSettings"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    "settings.update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTenantSettingsRequest"];
+            };
+        };
+        responses: {
+            /** @description The settings in force after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantSettings"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];

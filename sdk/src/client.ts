@@ -6,6 +6,7 @@ import { Calls } from "./resources/calls.js";
 import { Numbers } from "./resources/numbers.js";
 import { Pools } from "./resources/pools.js";
 import { Sessions } from "./resources/sessions.js";
+import { Settings } from "./resources/settings.js";
 import { VERSION } from "./version.js";
 
 export interface MasklineOptions {
@@ -38,6 +39,7 @@ export class Maskline {
   readonly sessions: Sessions;
   readonly calls: Calls;
   readonly pools: Pools;
+  readonly settings: Settings;
 
   constructor(options: MasklineOptions) {
     if (!options || typeof options.baseUrl !== "string" || options.baseUrl === "") {
@@ -62,5 +64,6 @@ export class Maskline {
     this.sessions = new Sessions(http);
     this.calls = new Calls(http);
     this.pools = new Pools(http);
+    this.settings = new Settings(http);
   }
 }

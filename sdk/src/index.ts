@@ -24,4 +24,5 @@ export type { Calls } from "./resources/calls.js";
 export type { Numbers } from "./resources/numbers.js";
 export type { Pools } from "./resources/pools.js";
 export type { Sessions } from "./resources/sessions.js";
+export type { Settings } from "./resources/settings.js";
 export { VERSION } from "./version.js";

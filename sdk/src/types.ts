@@ -52,6 +52,9 @@ export type Call = Schemas["Call"];
 export type CallDecision = Schemas["CallDecision"];
 export type CallStatus = Schemas["CallStatus"];
 
+export type TenantSettings = Schemas["TenantSettings"];
+export type UpdateTenantSettingsRequest = Schemas["UpdateTenantSettingsRequest"];
+
 /** `limit` and a starting `cursor`, accepted by every paginated list. */
 export type PageParams = Query<"apiKeys.list">;
 export type TenantListParams = Query<"admin.tenants.list">;

@@ -14,6 +14,7 @@ import { numberRoutes } from "./routes/numbers.js";
 import { poolRoutes } from "./routes/pools.js";
 import { vobizRoutes } from "./routes/vobiz.js";
 import { callRoutes } from "./routes/calls.js";
+import { settingsRoutes } from "./routes/settings.js";
 
 export const BODY_LIMIT = "64kb";
 
@@ -28,6 +29,7 @@ export function buildRouter(deps: Deps): Router<RequestState> {
   poolRoutes(router, deps);
   vobizRoutes(router, deps);
   callRoutes(router, deps);
+  settingsRoutes(router, deps);
   return router;
 }
 

@@ -261,7 +261,7 @@ describe("session lifecycle", () => {
   it("purges ended sessions past the tenant's retention, with their encrypted numbers, and nothing else", async () => {
     const t = await tenantWithPool(server);
     const keep = await tenantWithPool(server);
-    await server.deps.db("tenants").where({ id: t.tenantId }).update({ settings: JSON.stringify({ retentionDays: 1 }) });
+    expect((await server.request("/v1/settings", { method: "PATCH", apiKey: t.apiKey, json: { retentionDays: 1 } })).status).toBe(200);
     const old = await open(t.apiKey, { participants: [{ number: people(1)[0] }, { number: people(1, 5)[0] }] });
     const live = await open(t.apiKey, { participants: [{ number: people(1)[0] }, { number: people(1, 6)[0] }] });
     const other = await open(keep.apiKey, { participants: [{ number: people(1)[0] }, { number: people(1, 8)[0] }] });

@@ -67,6 +67,10 @@ describe("@maskline/sdk against the server", () => {
     for await (const p of maskline.pools.list({ limit: 1 })) pools.push(p.pool);
     expect(pools).toEqual(["default"]);
 
+    expect(await maskline.settings.get()).toEqual({ retentionDays: 90 });
+    expect(await maskline.settings.update({ retentionDays: 30 })).toEqual({ retentionDays: 30 });
+    expect(await maskline.settings.get()).toEqual({ retentionDays: 30 });
+
     // A revoked key is refused at once, as a typed error.
     const extra = await maskline.apiKeys.create({ name: "short-lived" });
     const shortLived = new Maskline({ apiKey: extra.secret, baseUrl: server.baseUrl, maxRetries: 0 });

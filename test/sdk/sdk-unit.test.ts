@@ -429,6 +429,17 @@ describe("pagination", () => {
     await expect(iterate()).rejects.toBeInstanceOf(AuthenticationError);
   });
 
+  it("settings.get() and settings.update() call /v1/settings with GET and PATCH", async () => {
+    const seen: string[] = [];
+    handler = (r, res) => {
+      seen.push(`${r.method} ${r.url.pathname} ${r.body}`);
+      json(res, 200, { retentionDays: r.method === "PATCH" ? 7 : 90 });
+    };
+    expect(await client().settings.get()).toEqual({ retentionDays: 90 });
+    expect(await client().settings.update({ retentionDays: 7 })).toEqual({ retentionDays: 7 });
+    expect(seen).toEqual(["GET /v1/settings ", 'PATCH /v1/settings {"retentionDays":7}']);
+  });
+
   it("pools.list() walks the pages by cursor", async () => {
     const pool = (name: string) => ({ pool: name, numbers: 2, activeSessions: 1, busiestParticipantSessions: 1, headroom: 1, utilisation: 0.5 });
     const seen: string[] = [];

@@ -1,10 +1,10 @@
 import type { Deps } from "../deps.js";
 import { expireDueSessions, purgePastRetention, tryAdvisoryXactLock } from "../stores/maintenance.js";
+import { DEFAULT_RETENTION_DAYS } from "../domain/tenant-settings.js";
 
 /** One key for the sweeper: whichever replica holds it runs the pass; the others skip. */
 export const SWEEPER_LOCK_KEY = 0x6d61736b; // "mask"
 const BATCH = 1000;
-export const DEFAULT_RETENTION_DAYS = 90;
 
 export interface SweepResult {
   ran: boolean;

@@ -6,6 +6,7 @@ import type { TenantRow } from "../stores/tenants.js";
 import { createApiKey } from "./api-keys.js";
 import { iso, type Schemas } from "./shapes.js";
 import type { PageRequest } from "../http/pagination.js";
+import { effectiveSettings } from "../domain/tenant-settings.js";
 
 export const toTenant = (row: TenantRow): Schemas["Tenant"] => ({ id: row.id, name: row.name, createdAt: iso(row.created_at) });
 
@@ -26,4 +27,22 @@ export async function requireTenant(deps: Pick<Deps, "db">, tenantId: string): P
   const tenant = await store.findTenant(deps.db, tenantId);
   if (!tenant) throw notFound("Tenant");
   return tenant;
+}
+
+export async function getSettings(deps: Pick<Deps, "db">, tenantId: string): Promise<Schemas["TenantSettings"]> {
+  return effectiveSettings((await requireTenant(deps, tenantId)).settings);
+}
+
+/** Only the fields given change; the answer is the settings in force afterwards. */
+export async function updateSettings(
+  deps: Pick<Deps, "db" | "logger">,
+  tenantId: string,
+  input: Schemas["UpdateTenantSettingsRequest"],
+): Promise<Schemas["TenantSettings"]> {
+  const row = await store.mergeSettings(deps.db, tenantId, { ...input });
+  if (!row) throw notFound("Tenant");
+  const settings = effectiveSettings(row.settings);
+  // An audit line: retention decides when personal data is deleted, so who changed it and to what is worth keeping.
+  deps.logger.info({ tenantId, retentionDays: settings.retentionDays }, "tenant settings changed");
+  return settings;
 }

@@ -21,3 +21,12 @@ export async function listTenants(db: Knex, page: { limit: number; after?: strin
   if (page.after) q.where("id", "<", page.after);
   return q;
 }
+
+/** Merges `patch` into the stored settings (jsonb `||`: only the keys given change); undefined for an unknown tenant. */
+export async function mergeSettings(db: Knex, id: string, patch: Record<string, unknown>): Promise<TenantRow | undefined> {
+  const [row] = await db<TenantRow>("tenants")
+    .where({ id })
+    .update({ settings: db.raw("settings || ?::jsonb", [JSON.stringify(patch)]) as unknown as Record<string, unknown> })
+    .returning("*");
+  return row;
+}
