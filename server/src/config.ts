@@ -26,6 +26,7 @@ const envSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   MASKLINE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   MASKLINE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  MASKLINE_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).max(1_000_000).default(500),
 });
 
 export interface Config {
@@ -41,6 +42,8 @@ export interface Config {
   readonly databasePoolMax: number;
   readonly sweepIntervalMs: number;
   readonly shutdownGraceMs: number;
+  /** Tenant API requests per second per tenant, across replicas (with Redis); 0 turns the limit off. */
+  readonly rateLimitPerSecond: number;
 }
 
 export class ConfigError extends Error {
@@ -74,5 +77,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     databasePoolMax: e.DATABASE_POOL_MAX,
     sweepIntervalMs: e.MASKLINE_SWEEP_INTERVAL_MS,
     shutdownGraceMs: e.MASKLINE_SHUTDOWN_GRACE_MS,
+    rateLimitPerSecond: e.MASKLINE_RATE_LIMIT_PER_SECOND,
   });
 }

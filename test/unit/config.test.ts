@@ -6,7 +6,7 @@ const key = Buffer.alloc(32, 1).toString("base64");
 describe("loadConfig", () => {
   it("applies the documented defaults", () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 8080, dataDir: "./.maskline", publicBaseUrl: "http://localhost:8080", logLevel: "info" });
+    expect(c).toMatchObject({ port: 8080, dataDir: "./.maskline", publicBaseUrl: "http://localhost:8080", logLevel: "info", rateLimitPerSecond: 500 });
     expect(c.databaseUrl).toBeUndefined();
     expect(c.redisUrl).toBeUndefined();
     expect(Object.isFrozen(c)).toBe(true);
@@ -31,6 +31,8 @@ describe("loadConfig", () => {
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
     [{ PUBLIC_BASE_URL: "not a url" }, "PUBLIC_BASE_URL"],
     [{ MASKLINE_ADMIN_TOKEN: "short" }, "MASKLINE_ADMIN_TOKEN"],
+    [{ MASKLINE_RATE_LIMIT_PER_SECOND: "-1" }, "MASKLINE_RATE_LIMIT_PER_SECOND"],
+    [{ MASKLINE_RATE_LIMIT_PER_SECOND: "lots" }, "MASKLINE_RATE_LIMIT_PER_SECOND"],
   ])("rejects %j naming %s", (env, name) => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^invalid configuration: ${name} `));
   });

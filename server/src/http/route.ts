@@ -6,6 +6,7 @@ import { AppError, validationFailed } from "../errors.js";
 import type { AppContext, RequestState } from "./context.js";
 import { operationsById, type OperationId, type OperationSpec } from "./openapi.js";
 import { requireAdmin, requireApiKey } from "./auth.js";
+import { tenantRateLimit } from "./rate-limit.js";
 import { idempotency } from "./idempotency.js";
 
 type Op<K extends OperationId> = operations[K];
@@ -84,7 +85,10 @@ function specFor(router: Router<RequestState>, id: OperationId): OperationSpec {
 export function route<K extends OperationId>(router: Router<RequestState>, deps: Deps, id: K, handler: Handler<K>) {
   const op = specFor(router, id);
   const chain: Middleware<RequestState>[] = [];
-  if (op.security === "apiKey") chain.push(requireApiKey(deps) as Middleware<RequestState>);
+  if (op.security === "apiKey") {
+    chain.push(requireApiKey(deps) as Middleware<RequestState>);
+    chain.push(tenantRateLimit(deps) as Middleware<RequestState>);
+  }
   if (op.security === "adminToken") chain.push(requireAdmin(deps) as Middleware<RequestState>);
   chain.push(validateInput(op) as Middleware<RequestState>);
   if (op.method === "post" && op.acceptsIdempotencyKey) chain.push(idempotency(deps, op) as Middleware<RequestState>);
