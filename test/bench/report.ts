@@ -272,10 +272,15 @@ export function renderTable(report: BenchReport): string {
   return out.join("\n");
 }
 
-export function writeReport(report: BenchReport, dir: string): { latest: string; stamped: string } {
+/**
+ * `complete` (a full run of every scenario at the default levels and settings) writes latest.json, the committed
+ * report the README cites; anything narrower writes latest-partial.json (not committed), so a quick run made while
+ * developing cannot replace it by accident.
+ */
+export function writeReport(report: BenchReport, dir: string, complete: boolean): { latest: string; stamped: string } {
   mkdirSync(dir, { recursive: true });
   const json = `${JSON.stringify(report, null, 2)}\n`;
-  const latest = join(dir, "latest.json");
+  const latest = join(dir, complete ? "latest.json" : "latest-partial.json");
   const stamped = join(dir, `${report.startedAt.replace(/[:.]/g, "-")}${report.mode === "quick" ? "-quick" : ""}.json`);
   writeFileSync(latest, json);
   writeFileSync(stamped, json);
