@@ -64,6 +64,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       "invalid configuration: MASKLINE_MASTER_KEY is required when DATABASE_URL is set (base64 of 32 random bytes, e.g. `openssl rand -base64 32`)",
     );
   }
+  if (e.PORT === 0 && !e.PUBLIC_BASE_URL) {
+    // The port is only known after binding, and the webhook URLs handed to tenants (and the signature checks)
+    // are built from this value: "http://localhost:0" would be configured into Vobiz and never answer.
+    throw new ConfigError("invalid configuration: PUBLIC_BASE_URL is required when PORT=0 (webhook URLs must name a reachable port)");
+  }
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
   return Object.freeze({
     port: e.PORT,

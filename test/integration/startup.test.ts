@@ -55,7 +55,14 @@ describe("starting the service", () => {
   it("starts embedded with nothing configured, prints the generated operator token once, stops on SIGTERM", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "maskline-start-"));
     dirs.push(dataDir);
-    const env = { ...cleanEnv(), PORT: "0", MASKLINE_DATA_DIR: dataDir, LOG_LEVEL: "warn" };
+    // PORT=0 needs a PUBLIC_BASE_URL; no webhook is called here, so any address will do.
+    const env = {
+      ...cleanEnv(),
+      PORT: "0",
+      PUBLIC_BASE_URL: "http://127.0.0.1:9",
+      MASKLINE_DATA_DIR: dataDir,
+      LOG_LEVEL: "warn",
+    };
     const first = await run(env, /operator token[\s\S]*\n\n/);
     const token = /\n {4}(mk_admin_\S+)\n/.exec(first.stdout)?.[1];
     expect(token).toBeTruthy();

@@ -15,6 +15,7 @@ describe("loadConfig", () => {
   it("derives PUBLIC_BASE_URL from PORT and drops a trailing slash", () => {
     expect(loadConfig({ PORT: "9000" }).publicBaseUrl).toBe("http://localhost:9000");
     expect(loadConfig({ PUBLIC_BASE_URL: "https://mask.example.com/" }).publicBaseUrl).toBe("https://mask.example.com");
+    expect(loadConfig({ PORT: "0", PUBLIC_BASE_URL: "http://127.0.0.1:7000" }).publicBaseUrl).toBe("http://127.0.0.1:7000");
   });
 
   it("refuses DATABASE_URL without MASKLINE_MASTER_KEY, naming the variable in one line", () => {
@@ -30,6 +31,7 @@ describe("loadConfig", () => {
     [{ REDIS_URL: "http://x" }, "REDIS_URL"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
     [{ PUBLIC_BASE_URL: "not a url" }, "PUBLIC_BASE_URL"],
+    [{ PORT: "0" }, "PUBLIC_BASE_URL"], // webhook URLs would name port 0
     [{ MASKLINE_ADMIN_TOKEN: "short" }, "MASKLINE_ADMIN_TOKEN"],
     [{ MASKLINE_RATE_LIMIT_PER_SECOND: "-1" }, "MASKLINE_RATE_LIMIT_PER_SECOND"],
     [{ MASKLINE_RATE_LIMIT_PER_SECOND: "lots" }, "MASKLINE_RATE_LIMIT_PER_SECOND"],

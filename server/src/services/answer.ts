@@ -64,8 +64,8 @@ export function startDeadline(budgetMs: number, now: () => number = () => perfor
 /** The carrier's fields, by their exact names; absent ones are undefined. */
 export type CallbackFields = Readonly<Record<string, string | undefined>>;
 
-const MAX_CALL_UUID_LENGTH = 128;
-
+/** Longer than any carrier's call id; a longer one is not a call we could have answered. */
+export const MAX_CALL_UUID_LENGTH = 128;
 
 /**
  * A new inbound call (not an end-of-call notice: the route sends those to call-events). Idempotent on CallUUID:

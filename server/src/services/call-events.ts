@@ -16,7 +16,7 @@ import {
 } from "../domain/call-decision.js";
 import type { AppRow } from "../stores/apps.js";
 import * as calls from "../stores/calls.js";
-import type { CallbackFields, Deadline } from "./answer.js";
+import { MAX_CALL_UUID_LENGTH, type CallbackFields, type Deadline } from "./answer.js";
 
 /**
  * Call rows are written a few milliseconds behind the answer, possibly by another replica. A notice that finds no
@@ -39,7 +39,7 @@ async function updateWhenRecorded(
 
 function callUuidOf(fields: CallbackFields): string | null {
   const v = fields.CallUUID?.trim();
-  return v && v.length <= 128 ? v : null;
+  return v && v.length <= MAX_CALL_UUID_LENGTH ? v : null;
 }
 
 /** Records an end-of-call notice; false when the CallUUID is unknown (nothing written). */
