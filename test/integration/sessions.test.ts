@@ -5,6 +5,8 @@ import { startTestServer, type TestServer } from "../support/harness.js";
 import { expectInvisibleToOtherTenant, expectNotListed, problemOf } from "../support/isolation.js";
 import { createSession, people, tenantWithPool } from "../support/fixtures.js";
 import { purgeExpiredData, sweep } from "../../server/src/jobs/sweeper.js";
+import { createSession as createSessionDirect } from "../../server/src/services/sessions.js";
+import type { Deps } from "../../server/src/deps.js";
 
 interface Session {
   id: string;
@@ -216,6 +218,54 @@ describe("session lifecycle", () => {
     const revive = await server.request(`/v1/sessions/${body.id}`, { method: "PATCH", apiKey: t.apiKey, json: { ttlSeconds: 60 } });
     expect(revive.status).toBe(409);
     expect((await problemOf(revive)).code).toBe("conflict");
+  });
+
+  /** The server's deps as seen by a replica whose clock runs `ms` ahead: it sees sessions expire that early. */
+  const replicaAhead = (ms: number): Deps => ({ ...server.deps, clock: { now: () => new Date(Date.now() + ms) } });
+  const activeCount = async (sessionId: string) =>
+    Number((await server.deps.db("participants").where({ session_id: sessionId, active: true }).count({ n: "*" }).first())!.n);
+
+  it("refuses to extend a session that an allocation on another replica already released at its expiry", async () => {
+    const t = await tenantWithPool(server, { dids: 2 });
+    const [a, b, c] = people(3);
+    const { body } = await open(t.apiKey, { participants: [{ number: a }, { number: b }], ttlSeconds: 60 });
+    realNumbersSeen.push(c!);
+    // A replica two minutes ahead opens a session for `a`: to it, `a`'s first session has ended, so it releases it.
+    await createSessionDirect(replicaAhead(120_000), t.tenantId, { pool: t.pool, participants: [{ number: a! }, { number: c! }] });
+    expect(await activeCount(body.id)).toBe(1);
+
+    const res = await server.request(`/v1/sessions/${body.id}`, { method: "PATCH", apiKey: t.apiKey, json: { ttlSeconds: 3600 } });
+    expect(res.status).toBe(409);
+    expect((await problemOf(res)).code).toBe("conflict");
+    const after = (await (await server.request(`/v1/sessions/${body.id}`, { apiKey: t.apiKey })).json()) as Session;
+    expect(after.expiresAt).toBe(body.expiresAt);
+  });
+
+  it("an allocation at a session's expiry waits for a concurrent extension and leaves the extended session routing", async () => {
+    const t = await tenantWithPool(server, { dids: 2 });
+    const [a, b, c] = people(3);
+    const { body } = await open(t.apiKey, { participants: [{ number: a }, { number: b }], ttlSeconds: 60 });
+    realNumbersSeen.push(c!);
+    // An extension in flight: the session row is locked and already carries the new expiry, not yet committed.
+    const extension = await server.deps.db.transaction();
+    await extension("sessions").where({ id: body.id }).forUpdate().first();
+    await extension("sessions").where({ id: body.id }).update({ expires_at: new Date(Date.now() + 3_600_000) });
+
+    // To a replica two minutes ahead the session has ended, so its allocation for `a` would release it.
+    const creating = createSessionDirect(replicaAhead(120_000), t.tenantId, {
+      pool: t.pool,
+      participants: [{ number: a! }, { number: c! }],
+    });
+    const first = await Promise.race([creating.then(() => "created"), sleep(300).then(() => "waiting")]);
+    expect(first).toBe("waiting");
+    await extension.commit();
+    const created = await creating;
+
+    // The extension won: the session keeps both participants, so `a` got the other DID for the new session.
+    expect(await activeCount(body.id)).toBe(2);
+    const aFirst = body.participants[0]!.proxyNumber;
+    expect(created.participants[0]!.proxyNumber).not.toBe(aFirst);
+    expect(await invariantViolations(t.tenantId)).toBe(0);
   });
 
   it("reads expired once expires_at passes, and frees the DID for the next session without the sweeper", async () => {

@@ -207,13 +207,18 @@ export async function updateSession(
   input: Schemas["UpdateSessionRequest"],
 ) {
   await deps.db.transaction(async (trx) => {
-    const now = deps.clock.now();
     const row = await store.findSession(trx, tenantId, id, { forUpdate: true });
     if (!row) throw notFound("Session");
+    const now = deps.clock.now(); // read after the lock: a release that held it has committed by now
     const patch: Parameters<typeof store.updateSession>[3] = {};
     if (input.ttlSeconds !== undefined) {
       const status = effectiveStatus(row, now);
       if (status !== "open") throw new AppError("conflict", `The session is ${status}; open a new one instead.`);
+      // An allocation on another replica (its clock a little ahead) may have released it at its expiry instant;
+      // extending it then would report an open session that no longer routes.
+      if (await store.hasReleasedParticipants(trx, tenantId, id)) {
+        throw new AppError("conflict", "The session is expired; open a new one instead.");
+      }
       patch.expires_at = new Date(now.getTime() + input.ttlSeconds * 1000);
     }
     if (input.metadata !== undefined) patch.metadata = input.metadata;

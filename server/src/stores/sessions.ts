@@ -91,6 +91,14 @@ export async function releaseSessionParticipants(db: Knex, tenantId: string, ses
     .update({ active: false, released_at: now });
 }
 
+/** True once any participant of the session was released: the session ended, whatever its row says yet. */
+export async function hasReleasedParticipants(db: Knex, tenantId: string, sessionId: string): Promise<boolean> {
+  const row = await db<ParticipantRow>("participants")
+    .where({ tenant_id: tenantId, session_id: sessionId, active: false })
+    .first("id");
+  return row !== undefined;
+}
+
 export async function updateSession(db: Knex, tenantId: string, id: string, patch: Partial<Pick<SessionRow, "expires_at" | "metadata">>) {
   const [row] = await db<SessionRow>("sessions").where({ tenant_id: tenantId, id }).update(patch).returning("*");
   return row!;
@@ -103,17 +111,22 @@ export async function updateSession(db: Knex, tenantId: string, id: string, patc
  * past expiry: a lagging sweeper costs nothing), and returns the DIDs each person holds in live sessions (`held`)
  * and the DID each had most recently (`last`, for stickiness). The SELECT sees the snapshot from before the CTE's
  * UPDATE, so it filters ended sessions itself; the UPDATE still lands before this transaction inserts.
+ * The ended sessions are share-locked: a PATCH extending one of them at its expiry instant holds it FOR UPDATE,
+ * so this waits for that commit and re-checks the row (an extended session is no longer ended, and keeps its
+ * participants). Usually no row qualifies and nothing is locked.
  */
 export async function releaseEndedAndReadPairDids(trx: Knex, tenantId: string, bidxA: string, bidxB: string, now: Date) {
   const { rows } = await preparedQuery<{ number_bidx: string; proxy_number_id: string; kind: "held" | "last" }>(
     trx,
     "alloc_pair_dids",
-    `WITH released AS (
-       UPDATE participants p SET active = false, released_at = $1
-         FROM sessions s
-        WHERE p.tenant_id = $2 AND p.number_bidx IN ($3, $4) AND p.active
-          AND s.id = p.session_id AND (s.status <> 'open' OR s.expires_at <= $5)
-       RETURNING p.id
+    `WITH ended AS (
+       SELECT p.id FROM participants p JOIN sessions s ON s.id = p.session_id
+        WHERE p.tenant_id = $1 AND p.number_bidx IN ($2, $3) AND p.active
+          AND (s.status <> 'open' OR s.expires_at <= $4)
+          FOR SHARE OF s
+     ), released AS (
+       UPDATE participants SET active = false, released_at = $5 WHERE id IN (SELECT id FROM ended)
+       RETURNING id
      )
      SELECT p.number_bidx, p.proxy_number_id, 'held' AS kind
        FROM participants p JOIN sessions s ON s.id = p.session_id
@@ -125,7 +138,7 @@ export async function releaseEndedAndReadPairDids(trx: Knex, tenantId: string, b
      UNION ALL
      (SELECT number_bidx, proxy_number_id, 'last' FROM participants
        WHERE tenant_id = $12 AND number_bidx = $13 ORDER BY id DESC LIMIT 1)`,
-    [now, tenantId, bidxA, bidxB, now, tenantId, bidxA, bidxB, now, tenantId, bidxA, tenantId, bidxB],
+    [tenantId, bidxA, bidxB, now, now, tenantId, bidxA, bidxB, now, tenantId, bidxA, tenantId, bidxB],
   );
   return rows;
 }
