@@ -6,6 +6,7 @@ import { expectInvisibleToOtherTenant, expectNotListed, problemOf } from "../sup
 import { createSession, people, tenantWithPool } from "../support/fixtures.js";
 import { purgeExpiredData, sweep } from "../../server/src/jobs/sweeper.js";
 import { createSession as createSessionDirect } from "../../server/src/services/sessions.js";
+import { releaseNumber } from "../../server/src/services/numbers.js";
 import type { Deps } from "../../server/src/deps.js";
 
 interface Session {
@@ -241,32 +242,64 @@ describe("session lifecycle", () => {
     expect(after.expiresAt).toBe(body.expiresAt);
   });
 
-  it("an allocation at a session's expiry waits for a concurrent extension and leaves the extended session routing", async () => {
-    const t = await tenantWithPool(server, { dids: 2 });
-    const [a, b, c] = people(3);
-    const { body } = await open(t.apiKey, { participants: [{ number: a }, { number: b }], ttlSeconds: 60 });
-    realNumbersSeen.push(c!);
-    // An extension in flight: the session row is locked and already carries the new expiry, not yet committed.
+  /**
+   * Runs `work` while an extension of `sessionId` is in flight (row locked FOR UPDATE, new expiry written, not yet
+   * committed) and proves it waits for that commit: it must still be running 300 ms in. On Postgres that wait is
+   * the row lock (without it these tests fail); the embedded database has one connection, which serialises the
+   * two anyway, so there they show the same outcome without exercising the lock.
+   */
+  async function whileExtending<T>(sessionId: string, work: () => Promise<T>): Promise<PromiseSettledResult<T>> {
     const extension = await server.deps.db.transaction();
-    await extension("sessions").where({ id: body.id }).forUpdate().first();
-    await extension("sessions").where({ id: body.id }).update({ expires_at: new Date(Date.now() + 3_600_000) });
+    try {
+      await extension("sessions").where({ id: sessionId }).forUpdate().first();
+      await extension("sessions").where({ id: sessionId }).update({ expires_at: new Date(Date.now() + 3_600_000) });
+      const running = work();
+      running.catch(() => undefined);
+      const first = await Promise.race([running.then(() => "finished", () => "finished"), sleep(300).then(() => "waiting")]);
+      expect(first).toBe("waiting");
+      await extension.commit();
+      const [settled] = await Promise.allSettled([running]);
+      return settled!;
+    } finally {
+      if (!extension.isCompleted()) await extension.rollback();
+    }
+  }
 
-    // To a replica two minutes ahead the session has ended, so its allocation for `a` would release it.
-    const creating = createSessionDirect(replicaAhead(120_000), t.tenantId, {
-      pool: t.pool,
-      participants: [{ number: a! }, { number: c! }],
-    });
-    const first = await Promise.race([creating.then(() => "created"), sleep(300).then(() => "waiting")]);
-    expect(first).toBe("waiting");
-    await extension.commit();
-    const created = await creating;
+  it(
+    "an allocation at a session's expiry waits for a concurrent extension and leaves the extended session routing",
+    async () => {
+      const t = await tenantWithPool(server, { dids: 2 });
+      const [a, b, c] = people(3);
+      const { body } = await open(t.apiKey, { participants: [{ number: a }, { number: b }], ttlSeconds: 60 });
+      realNumbersSeen.push(c!);
+      // To a replica two minutes ahead the session has ended, so its allocation for `a` would release it.
+      const created = await whileExtending(body.id, () =>
+        createSessionDirect(replicaAhead(120_000), t.tenantId, { pool: t.pool, participants: [{ number: a! }, { number: c! }] }),
+      );
+      if (created.status !== "fulfilled") throw created.reason;
 
-    // The extension won: the session keeps both participants, so `a` got the other DID for the new session.
-    expect(await activeCount(body.id)).toBe(2);
-    const aFirst = body.participants[0]!.proxyNumber;
-    expect(created.participants[0]!.proxyNumber).not.toBe(aFirst);
-    expect(await invariantViolations(t.tenantId)).toBe(0);
-  });
+      // The extension won: the session keeps both participants, so `a` got the other DID for the new session.
+      expect(await activeCount(body.id)).toBe(2);
+      expect(created.value.participants[0]!.proxyNumber).not.toBe(body.participants[0]!.proxyNumber);
+      expect(await invariantViolations(t.tenantId)).toBe(0);
+    },
+  );
+
+  it(
+    "releasing a number at a session's expiry waits for a concurrent extension and then refuses (409)",
+    async () => {
+      const t = await tenantWithPool(server, { dids: 2 });
+      const [a, b] = people(2);
+      const { body } = await open(t.apiKey, { participants: [{ number: a }, { number: b }], ttlSeconds: 60 });
+      const did = await server.deps.db("numbers").where({ tenant_id: t.tenantId, e164: body.participants[0]!.proxyNumber }).first();
+      const released = await whileExtending(body.id, () => releaseNumber(replicaAhead(120_000), t.tenantId, did.id));
+
+      expect(released.status).toBe("rejected");
+      expect((released as PromiseRejectedResult).reason).toMatchObject({ code: "conflict" });
+      expect(await activeCount(body.id)).toBe(2);
+      expect((await server.deps.db("numbers").where({ id: did.id }).first()).status).toBe("active");
+    },
+  );
 
   it("reads expired once expires_at passes, and frees the DID for the next session without the sweeper", async () => {
     const t = await tenantWithPool(server, { dids: 1 });

@@ -133,6 +133,8 @@ export async function getNumber(deps: Pick<Deps, "db">, tenantId: string, id: st
  * (the foreign key), so this waits for it to commit and then sees it: 409. The other order (this release locks
  * first, an allocator that read the pool earlier inserts afterwards) is only closed when the allocator checks
  * the DIDs it picked with lockPickedDids (stores/sessions.ts) inside its transaction, which it does.
+ * The sessions on the DID are share-locked before the check, so a PATCH extending one of them at its expiry
+ * instant is seen (409) rather than released under it.
  */
 export async function releaseNumber(
   deps: Pick<Deps, "db" | "clock" | "poolCache" | "logger">,
@@ -143,7 +145,8 @@ export async function releaseNumber(
     const row = await store.findNumberForUpdate(trx, tenantId, id);
     if (!row) throw notFound("Number");
     if (row.status === "released") return null;
-    const now = deps.clock.now();
+    await store.lockSessionsUsing(trx, tenantId, id);
+    const now = deps.clock.now(); // after the lock, like the snapshot of the check below
     if (await store.inOpenSession(trx, tenantId, id, now)) {
       throw new AppError("conflict", "An open session uses this number; close the session (or let it expire) first.");
     }

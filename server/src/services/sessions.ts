@@ -217,7 +217,7 @@ export async function updateSession(
       // An allocation on another replica (its clock a little ahead) may have released it at its expiry instant;
       // extending it then would report an open session that no longer routes.
       if (await store.hasReleasedParticipants(trx, tenantId, id)) {
-        throw new AppError("conflict", "The session is expired; open a new one instead.");
+        throw new AppError("conflict", "The session has ended and no longer connects calls; open a new one instead.");
       }
       patch.expires_at = new Date(now.getTime() + input.ttlSeconds * 1000);
     }

@@ -98,6 +98,19 @@ export async function insertClaims(trx: Knex.Transaction, rows: NumberClaimRow[]
   await trx<NumberClaimRow>("number_claims").insert(sorted);
 }
 
+/**
+ * Share-locks the sessions with an active participant on this DID: an extension in flight (PATCH holds its session
+ * FOR UPDATE) commits first, so the statements after this one see its new expiry.
+ */
+export async function lockSessionsUsing(trx: Knex.Transaction, tenantId: string, numberId: string): Promise<void> {
+  await trx.raw(
+    `SELECT 1 FROM participants p JOIN sessions s ON s.id = p.session_id
+      WHERE p.tenant_id = ? AND p.proxy_number_id = ? AND p.active
+        FOR SHARE OF s`,
+    [tenantId, numberId],
+  );
+}
+
 /** True while an open, unexpired session has an active participant on this DID. */
 export async function inOpenSession(db: Knex, tenantId: string, numberId: string, now: Date): Promise<boolean> {
   const row = await db("participants as p")

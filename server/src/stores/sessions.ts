@@ -113,7 +113,9 @@ export async function updateSession(db: Knex, tenantId: string, id: string, patc
  * UPDATE, so it filters ended sessions itself; the UPDATE still lands before this transaction inserts.
  * The ended sessions are share-locked: a PATCH extending one of them at its expiry instant holds it FOR UPDATE,
  * so this waits for that commit and re-checks the row (an extended session is no longer ended, and keeps its
- * participants). Usually no row qualifies and nothing is locked.
+ * participants). Usually no row qualifies and nothing is locked. The held/last SELECT keeps the statement's
+ * snapshot from before that wait, so it may miss the extended session's DID; the pairing index then refuses the
+ * insert and the retry (a fresh snapshot) sees it: one retry, never a broken invariant.
  */
 export async function releaseEndedAndReadPairDids(trx: Knex, tenantId: string, bidxA: string, bidxB: string, now: Date) {
   const { rows } = await preparedQuery<{ number_bidx: string; proxy_number_id: string; kind: "held" | "last" }>(
@@ -125,7 +127,7 @@ export async function releaseEndedAndReadPairDids(trx: Knex, tenantId: string, b
           AND (s.status <> 'open' OR s.expires_at <= $4)
           FOR SHARE OF s
      ), released AS (
-       UPDATE participants SET active = false, released_at = $5 WHERE id IN (SELECT id FROM ended)
+       UPDATE participants SET active = false, released_at = $5 WHERE active AND id IN (SELECT id FROM ended)
        RETURNING id
      )
      SELECT p.number_bidx, p.proxy_number_id, 'held' AS kind
