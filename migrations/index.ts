@@ -3,6 +3,8 @@ import * as foundation from "./001_foundation.js";
 import * as masking from "./002_masking.js";
 import * as personActiveIndex from "./003_person_active_index.js";
 import * as retentionIndexes from "./004_retention_indexes.js";
+import * as callPathHardening from "./005_call_path_hardening.js";
+import * as idempotencyClaims from "./006_idempotency_claims.js";
 
 // A static list instead of a directory scan, so migrations run the same under tsx, vitest and a bundle.
 const migrations: Record<string, Knex.Migration> = {
@@ -10,6 +12,8 @@ const migrations: Record<string, Knex.Migration> = {
   "002_masking": masking,
   "003_person_active_index": personActiveIndex,
   "004_retention_indexes": retentionIndexes,
+  "005_call_path_hardening": callPathHardening,
+  "006_idempotency_claims": idempotencyClaims,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

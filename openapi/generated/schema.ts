@@ -347,7 +347,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The end-of-call notice with its fields in the query string (application hangup method GET). */
+        get: operations["vobiz.hangupGet"];
         put?: never;
         /** End-of-call notice; updates the call record. */
         post: operations["vobiz.hangup"];
@@ -364,7 +365,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The `<Dial action>` callback with its fields in the query string (method GET). */
+        get: operations["vobiz.dialStatusGet"];
         put?: never;
         /** The `<Dial action>` callback; records the dial outcome. */
         post: operations["vobiz.dialStatus"];
@@ -478,6 +480,8 @@ export interface components {
             signatureRequired: boolean;
             defaultCountry: components["schemas"]["CountryCode"];
             ringTimeoutSeconds: number;
+            /** @description The longest a bridged call may last; every `<Dial>` carries it as `timeLimit`. */
+            maxCallSeconds: number;
             messages: components["schemas"]["AppMessages"];
             /** @description Paste into the Vobiz application's Answer URL (method POST). */
             answerUrl: string;
@@ -500,6 +504,8 @@ export interface components {
             defaultCountry?: components["schemas"]["CountryCode"];
             /** @default 30 */
             ringTimeoutSeconds?: number;
+            /** @default 3600 */
+            maxCallSeconds?: number;
             messages?: components["schemas"]["AppMessages"];
         };
         UpdateAppRequest: {
@@ -509,6 +515,7 @@ export interface components {
             signatureRequired?: boolean;
             defaultCountry?: components["schemas"]["CountryCode"];
             ringTimeoutSeconds?: number;
+            maxCallSeconds?: number;
             messages?: components["schemas"]["AppMessages"];
         };
         /** @enum {string} */
@@ -603,10 +610,16 @@ export interface components {
         CallDecision: "bridged" | "rejected_unknown_caller" | "rejected_session_closed" | "rejected_session_expired" | "rejected_one_way" | "rejected_invalid_number" | "unavailable";
         /** @enum {string} */
         CallStatus: "ringing" | "in-progress" | "completed" | "busy" | "failed" | "timeout" | "no-answer" | "cancel";
+        /**
+         * @description `inbound`: a person dialled a masking number; `outbound`: a call Maskline asked the carrier to place.
+         * @enum {string}
+         */
+        CallDirection: "inbound" | "outbound";
         Call: {
             id: string;
             callUuid: string;
             appId: string;
+            direction: components["schemas"]["CallDirection"];
             sessionId: string | null;
             /** @description The masking DID that was dialled. */
             proxyNumber: string | null;
@@ -614,7 +627,7 @@ export interface components {
             toParticipantId: string | null;
             decision: components["schemas"]["CallDecision"];
             status: components["schemas"]["CallStatus"];
-            /** @description The `<Dial>` outcome: completed, busy, failed, timeout, no-answer, cancel. */
+            /** @description The `<Dial>` outcome: completed, busy, failed, timeout, no-answer, cancel. A Dial the carrier reports as completed without a B-leg connected nobody, and reads `no-answer`. */
             dialStatus: string | null;
             startedAt: components["schemas"]["Timestamp"];
             /** Format: date-time */
@@ -622,7 +635,10 @@ export interface components {
             /** Format: date-time */
             endedAt: string | null;
             durationSeconds: number | null;
+            /** @description The carrier's hangup cause name (e.g. NORMAL_CLEARING). */
             hangupCause: string | null;
+            /** @description The carrier's numeric hangup cause (e.g. 4000 normal, 3000 no answer, 3010 busy). */
+            hangupCauseCode: string | null;
         };
         CallList: {
             data: components["schemas"]["Call"][];
@@ -744,6 +760,15 @@ export interface components {
         WebhookUnavailable: {
             headers: {
                 "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description A carrier field holds what no carrier sends and Postgres cannot store (a NUL or other control character, a lone UTF-16 surrogate, an over-long value). Nothing is recorded; the errors name the fields, never their values. */
+        WebhookFieldsInvalid: {
+            headers: {
                 [name: string]: unknown;
             };
             content: {
@@ -1536,6 +1561,7 @@ export interface operations {
             200: components["responses"]["VobizXml"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["WebhookFieldsInvalid"];
             503: components["responses"]["WebhookUnavailable"];
         };
     };
@@ -1560,6 +1586,28 @@ export interface operations {
             200: components["responses"]["VobizXml"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["WebhookFieldsInvalid"];
+            503: components["responses"]["WebhookUnavailable"];
+        };
+    };
+    "vobiz.hangupGet": {
+        parameters: {
+            query?: {
+                /** @description The app's URL secret, part of the `answerUrl`/`hangupUrl` given at registration. */
+                k?: components["parameters"]["UrlSecret"];
+            };
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["VobizXml"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["WebhookFieldsInvalid"];
             503: components["responses"]["WebhookUnavailable"];
         };
     };
@@ -1584,6 +1632,28 @@ export interface operations {
             200: components["responses"]["VobizXml"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["WebhookFieldsInvalid"];
+            503: components["responses"]["WebhookUnavailable"];
+        };
+    };
+    "vobiz.dialStatusGet": {
+        parameters: {
+            query?: {
+                /** @description The app's URL secret, part of the `answerUrl`/`hangupUrl` given at registration. */
+                k?: components["parameters"]["UrlSecret"];
+            };
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["VobizXml"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["WebhookFieldsInvalid"];
             503: components["responses"]["WebhookUnavailable"];
         };
     };
@@ -1608,6 +1678,7 @@ export interface operations {
             200: components["responses"]["VobizXml"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["WebhookFieldsInvalid"];
             503: components["responses"]["WebhookUnavailable"];
         };
     };

@@ -10,6 +10,7 @@ import { createRedisKv } from "./kv/redis.js";
 import { createLogger } from "./logging/logger.js";
 import { createAppCache, createPoolCache } from "./services/app-cache.js";
 import { createCallLog } from "./services/call-log.js";
+import { createReplayGuard } from "./services/replay-guard.js";
 
 export interface Runtime {
   deps: Deps;
@@ -50,14 +51,26 @@ export async function buildRuntime(config: Config, opts: { logger?: Logger; migr
   }
   const appCache = createAppCache({ db, kv, keys, logger });
   const poolCache = createPoolCache({ db, kv, logger });
-  const callLog = createCallLog({ db, kv, logger });
-  const deps: Deps = Object.freeze({ config: resolved, db, kv, logger, clock: systemClock, keys, appCache, poolCache, callLog });
+  const callLog = createCallLog({ db, logger });
+  const replayGuard = createReplayGuard({ db, kv, logger });
+  const deps: Deps = Object.freeze({
+    config: resolved,
+    db,
+    kv,
+    logger,
+    clock: systemClock,
+    keys,
+    appCache,
+    poolCache,
+    callLog,
+    replayGuard,
+  });
   return {
     deps,
     ...(generatedSecrets ? { generatedSecrets } : {}),
     async close() {
-      // Queued call rows reach Postgres before its pool closes.
-      await callLog.close().catch((err: unknown) => logger.error({ err }, "call rows not flushed at shutdown"));
+      // Call rows being written reach Postgres before its pool closes (their requests are still waiting on them).
+      await callLog.close().catch((err: unknown) => logger.error({ err }, "call rows in flight not written at shutdown"));
       await appCache.close().catch(() => undefined);
       await poolCache.close().catch(() => undefined);
       await kv.close().catch((err: unknown) => logger.warn({ err }, "closing kv failed"));

@@ -5,6 +5,7 @@ import type { Kv } from "./kv/kv.js";
 import type { Keyring } from "./crypto/keyring.js";
 import type { AppCache, PoolCache } from "./services/app-cache.js";
 import type { CallLog } from "./services/call-log.js";
+import type { ReplayGuard } from "./services/replay-guard.js";
 
 export interface Clock {
   now(): Date;
@@ -23,6 +24,8 @@ export interface Deps {
   readonly appCache: AppCache;
   /** Each pool's active DIDs, kept in memory and invalidated across replicas through kv. */
   readonly poolCache: PoolCache;
-  /** Call rows, written behind the answer in batches; CallUUIDs claimed in kv before the reply. */
+  /** Call rows, group-committed before each answer's reply: the durable record and idempotency claim of a call. */
   readonly callLog: CallLog;
+  /** Carrier nonce replay refusal: kv first, the Postgres ledger while kv is away. */
+  readonly replayGuard: ReplayGuard;
 }

@@ -10,6 +10,7 @@ interface App {
   signatureRequired: boolean;
   defaultCountry: string;
   ringTimeoutSeconds: number;
+  maxCallSeconds: number;
   messages: Record<string, string>;
   answerUrl: string;
   hangupUrl: string;
@@ -69,10 +70,11 @@ describe("creating apps", () => {
       signatureRequired: true,
       defaultCountry: "IN",
       ringTimeoutSeconds: 30,
+      maxCallSeconds: 3600,
       messages: {},
     });
     expect(Object.keys(app).sort()).toEqual(
-      ["id", "name", "vobizAuthId", "signatureRequired", "defaultCountry", "ringTimeoutSeconds", "messages", "answerUrl", "hangupUrl", "dialStatusUrl", "createdAt"].sort(),
+      ["id", "name", "vobizAuthId", "signatureRequired", "defaultCountry", "ringTimeoutSeconds", "maxCallSeconds", "messages", "answerUrl", "hangupUrl", "dialStatusUrl", "createdAt"].sort(),
     );
     expect(Math.abs(Date.parse(app.createdAt) - Date.now())).toBeLessThan(60_000);
 
@@ -100,12 +102,14 @@ describe("creating apps", () => {
       signatureRequired: false,
       defaultCountry: "US",
       ringTimeoutSeconds: 45,
+      maxCallSeconds: 600,
       messages: { sessionEnded: "This call can no longer be connected." },
     });
     expect(app).toMatchObject({
       signatureRequired: false,
       defaultCountry: "US",
       ringTimeoutSeconds: 45,
+      maxCallSeconds: 600,
       messages: { sessionEnded: "This call can no longer be connected." },
     });
     expect((await storedRow(app.id)).messages).toEqual({ sessionEnded: "This call can no longer be connected." });
@@ -117,6 +121,8 @@ describe("creating apps", () => {
     [{ name: "x", vobizAuthId: "MA" }, "/body/vobizAuthToken"],
     [{ name: "x", vobizAuthId: "MA", vobizAuthToken: "t0ken-value", defaultCountry: "india" }, "/body/defaultCountry"],
     [{ name: "x", vobizAuthId: "MA", vobizAuthToken: "t0ken-value", ringTimeoutSeconds: 2 }, "/body/ringTimeoutSeconds"],
+    [{ name: "x", vobizAuthId: "MA", vobizAuthToken: "t0ken-value", maxCallSeconds: 59 }, "/body/maxCallSeconds"],
+    [{ name: "x", vobizAuthId: "MA", vobizAuthToken: "t0ken-value", maxCallSeconds: 14401 }, "/body/maxCallSeconds"],
     [{ name: "x", vobizAuthId: "MA", vobizAuthToken: "t0ken-value", signatureRequired: "yes" }, "/body/signatureRequired"],
     [{ name: "x", vobizAuthId: "MA", vobizAuthToken: "t0ken-value", messages: { hello: "hi" } }, "/body/messages/hello"],
     [{ name: "x", vobizAuthId: "MA", vobizAuthToken: "t0ken-value", urlSecret: "mine" }, "/body/urlSecret"],
@@ -203,6 +209,7 @@ describe("updating apps", () => {
     for (const [json, path] of [
       [{}, "/body"],
       [{ ringTimeoutSeconds: 500 }, "/body/ringTimeoutSeconds"],
+      [{ maxCallSeconds: 30 }, "/body/maxCallSeconds"],
       [{ vobizAuthToken: "" }, "/body/vobizAuthToken"],
       [{ urlSecret: "x" }, "/body/urlSecret"],
     ] as const) {

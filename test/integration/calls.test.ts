@@ -24,6 +24,8 @@ interface Call {
   endedAt: string | null;
   durationSeconds: number | null;
   hangupCause: string | null;
+  hangupCauseCode: string | null;
+  direction: "inbound" | "outbound";
 }
 interface Page {
   data: Call[];
@@ -85,7 +87,7 @@ describe("call records", () => {
     expect(body.data).toHaveLength(1);
     const rec = body.data[0]!;
     expect(Object.keys(rec).sort()).toEqual(
-      ["answeredAt", "appId", "callUuid", "decision", "dialStatus", "durationSeconds", "endedAt", "fromParticipantId", "hangupCause", "id", "proxyNumber", "sessionId", "startedAt", "status", "toParticipantId"],
+      ["answeredAt", "appId", "callUuid", "decision", "dialStatus", "direction", "durationSeconds", "endedAt", "fromParticipantId", "hangupCause", "hangupCauseCode", "id", "proxyNumber", "sessionId", "startedAt", "status", "toParticipantId"],
     );
     expect(rec).toMatchObject({
       callUuid: call.callUuid,
@@ -99,6 +101,8 @@ describe("call records", () => {
       dialStatus: "completed",
       durationSeconds: 42,
       hangupCause: "Normal Hangup",
+      hangupCauseCode: "4000",
+      direction: "inbound",
     });
     expect(rec.id).toMatch(/^call_/);
     expect(Date.parse(rec.endedAt!) - Date.parse(rec.answeredAt!)).toBe(42_000);

@@ -46,7 +46,6 @@ describe("the seed's two-row lookup, generalised", () => {
         }),
       );
     }
-    await server.deps.callLog.flush();
     const rows = await server.deps.db("calls").where({ tenant_id: t.tenantId, decision: "bridged" }).count({ n: "*" }).first();
     expect(Number(rows!.n)).toBe(400);
   });

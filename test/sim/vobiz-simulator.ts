@@ -31,6 +31,11 @@ export interface VobizSimulatorOptions {
   signatureVersion?: SignatureMode;
   /** Set for a sub-account: requests also carry `X-Vobiz-Signature-MA-*` made with this parent token. */
   parentAuthToken?: string;
+  /**
+   * With parentAuthToken: send only the MA signature, not the account's own one. `signatureOverride` then replaces
+   * the MA value, so a bad-signature test still sends nothing valid. Default false (both are sent).
+   */
+  masterSignatureOnly?: boolean;
   fetch?: typeof fetch;
   /** Abort a request after this long (reported as an http_error with status 0). Default: no limit. */
   timeoutMs?: number;
@@ -46,7 +51,7 @@ export interface RequestOptions {
   signatureVersion?: SignatureMode;
   /** Reuse a nonce (replay tests); otherwise a fresh random 20-digit one. */
   nonce?: string;
-  /** Replaces the computed account signature header value (bad-signature tests). */
+  /** Replaces the computed account signature header value (bad-signature tests; the MA one in masterSignatureOnly). */
   signatureOverride?: string;
   /** Sign with another token than the simulator's (wrong-token tests). */
   authToken?: string;
@@ -209,11 +214,16 @@ export class VobizSimulator {
       nonce = opts.nonce ?? randomNonce();
       const tag = version === "v3" ? "V3" : "V2";
       const base = signatureBaseUrl(url);
-      headers[`X-Vobiz-Signature-${tag}`] =
-        opts.signatureOverride ?? computeSignature(version, opts.authToken ?? this.options.authToken, base, nonce);
+      const parent = this.options.parentAuthToken;
+      const masterOnly = parent !== undefined && this.options.masterSignatureOnly === true;
+      if (!masterOnly) {
+        headers[`X-Vobiz-Signature-${tag}`] =
+          opts.signatureOverride ?? computeSignature(version, opts.authToken ?? this.options.authToken, base, nonce);
+      }
       headers[`X-Vobiz-Signature-${tag}-Nonce`] = nonce;
-      if (this.options.parentAuthToken !== undefined) {
-        headers[`X-Vobiz-Signature-MA-${tag}`] = computeSignature(version, this.options.parentAuthToken, base, nonce);
+      if (parent !== undefined) {
+        headers[`X-Vobiz-Signature-MA-${tag}`] =
+          (masterOnly ? opts.signatureOverride : undefined) ?? computeSignature(version, parent, base, nonce);
       }
     }
     for (const [name, value] of Object.entries(opts.headersOverride ?? {})) {

@@ -1,13 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_MESSAGES,
-  callStatusOf,
   decideCall,
-  dialStatusOf,
-  isEndOfCallNotice,
   messageFor,
-  parseCarrierTime,
-  parseSeconds,
   unavailableReply,
   type ActiveRoute,
   type DecideCallInput,
@@ -47,7 +42,7 @@ const input = (over: Partial<DecideCallInput> = {}): DecideCallInput => ({
   active: null,
   ended: null,
   now: NOW,
-  app: { ringTimeoutSeconds: 25, messages: {}, dialStatusUrl: DIAL_STATUS_URL },
+  app: { ringTimeoutSeconds: 25, maxCallSeconds: 3600, messages: {}, dialStatusUrl: DIAL_STATUS_URL },
   ...over,
 });
 
@@ -71,10 +66,16 @@ describe("decideCall", () => {
       callerId: "+919000000002",
       numbers: ["+919888800002"],
       timeout: 25,
+      timeLimit: 3600,
       action: DIAL_STATUS_URL,
       method: "POST",
       redirect: "false",
     });
+  });
+
+  it("bounds every bridge by the app's maxCallSeconds (timeLimit)", () => {
+    const app = { ringTimeoutSeconds: 25, maxCallSeconds: 90, messages: {}, dialStatusUrl: DIAL_STATUS_URL };
+    expect(parseVobizXml(decideCall(input({ app, active: active() })).xml).dial?.timeLimit).toBe(90);
   });
 
   it("bridges from position 1 in a two-way session, and from position 0 in a one-way one", () => {
@@ -135,14 +136,14 @@ describe("decideCall", () => {
 
   it("uses the app's messages, escaped so the XML stays valid", () => {
     const messages = { notInService: "Nope & <never>", sessionEnded: "Order 'done' & \"dusted\"", notAllowed: "Not you <3" };
-    const app = { ringTimeoutSeconds: 30, messages, dialStatusUrl: DIAL_STATUS_URL };
+    const app = { ringTimeoutSeconds: 30, maxCallSeconds: 3600, messages, dialStatusUrl: DIAL_STATUS_URL };
     expectReject(decideCall(input({ app })).xml, messages.notInService);
     expectReject(decideCall(input({ app, ended: endedRoute() })).xml, messages.sessionEnded);
     expectReject(decideCall(input({ app, active: active({ sessionMode: "one_way", callerPosition: 1 }) })).xml, messages.notAllowed);
   });
 
   it("escapes the action URL's query string", () => {
-    const app = { ringTimeoutSeconds: 30, messages: {}, dialStatusUrl: "https://h.example/x?k=a&b=<c>" };
+    const app = { ringTimeoutSeconds: 30, maxCallSeconds: 3600, messages: {}, dialStatusUrl: "https://h.example/x?k=a&b=<c>" };
     const out = decideCall(input({ app, active: active() }));
     expect(parseVobizXml(out.xml).dial?.action).toBe("https://h.example/x?k=a&b=<c>");
   });
@@ -159,38 +160,5 @@ describe("messages", () => {
     const parsed = parseVobizXml(unavailableReply(null));
     expect(parsed).toMatchObject({ kind: "reject", hangupReason: "rejected", speak: [DEFAULT_MESSAGES.unavailable], problems: [] });
     expect(parseVobizXml(unavailableReply({ unavailable: "Back soon & thanks" })).speak).toEqual(["Back soon & thanks"]);
-  });
-});
-
-describe("carrier fields", () => {
-  it("recognises end-of-call notices by Event=Hangup or a terminal CallStatus", () => {
-    expect(isEndOfCallNotice({ Event: "Hangup", CallStatus: "completed" })).toBe(true);
-    expect(isEndOfCallNotice({ Event: "Hangup" })).toBe(true);
-    for (const s of ["completed", "busy", "failed", "timeout", "no-answer", "cancel"]) {
-      expect(isEndOfCallNotice({ Event: "StartApp", CallStatus: s })).toBe(true);
-    }
-    expect(isEndOfCallNotice({ Event: "StartApp", CallStatus: "ringing" })).toBe(false);
-    expect(isEndOfCallNotice({ CallStatus: "in-progress" })).toBe(false);
-    expect(isEndOfCallNotice({})).toBe(false);
-  });
-
-  it("maps statuses to the API's enums", () => {
-    expect(callStatusOf("in-progress", "ringing")).toBe("in-progress");
-    expect(callStatusOf(" Completed ", "ringing")).toBe("completed");
-    expect(callStatusOf("queued", "ringing")).toBe("ringing");
-    expect(callStatusOf(undefined, "completed")).toBe("completed");
-    expect(dialStatusOf("no-answer")).toBe("no-answer");
-    expect(dialStatusOf("weird")).toBeNull();
-  });
-
-  it("parses Vobiz times as UTC and durations as whole seconds", () => {
-    expect(parseCarrierTime("2026-03-01 10:11:12")?.toISOString()).toBe("2026-03-01T10:11:12.000Z");
-    expect(parseCarrierTime("2026-03-01T10:11:12+05:30")?.toISOString()).toBe("2026-03-01T04:41:12.000Z");
-    expect(parseCarrierTime("")).toBeNull();
-    expect(parseCarrierTime("yesterday")).toBeNull();
-    expect(parseSeconds("95")).toBe(95);
-    expect(parseSeconds("-1")).toBeNull();
-    expect(parseSeconds("1.5")).toBeNull();
-    expect(parseSeconds(undefined)).toBeNull();
   });
 });

@@ -106,41 +106,42 @@ function kvContract(name: string, factory: () => Promise<Kv>, options: ContractO
       it("rejects non-positive or non-finite TTLs: every key must expire", async () => {
         for (const ttl of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
           await expect(a.set(key("bad-ttl"), "v", ttl)).rejects.toThrow(RangeError);
-          await expect(a.setIfAbsent(key("bad-ttl"), "v", ttl)).rejects.toThrow(RangeError);
+          await expect(a.putIfAbsent(key("bad-ttl"), "v", ttl)).rejects.toThrow(RangeError);
           await expect(a.increment(key("bad-ttl"), 1, ttl)).rejects.toThrow(RangeError);
         }
       });
     });
 
-    describe("setIfAbsent", () => {
-      it("sets only when absent, leaving an existing value alone", async () => {
+    describe("putIfAbsent", () => {
+      it("stores only when absent and tells a loser the value it lost to", async () => {
         const k = key("nx");
-        expect(await a.setIfAbsent(k, "first", 10_000)).toBe(true);
-        expect(await a.setIfAbsent(k, "second", 10_000)).toBe(false);
+        expect(await a.putIfAbsent(k, "first", 10_000)).toBeNull();
+        expect(await a.putIfAbsent(k, "second", 10_000)).toBe("first");
         expect(await a.get(k)).toBe("first");
         await a.delete(k);
-        expect(await a.setIfAbsent(k, "third", 10_000)).toBe(true);
+        expect(await a.putIfAbsent(k, "third", 10_000)).toBeNull();
         expect(await a.get(k)).toBe("third");
       });
 
       it("treats an expired key as absent", async () => {
         const k = key("nx-ttl");
-        expect(await a.setIfAbsent(k, "first", 50)).toBe(true);
-        expect(await a.setIfAbsent(k, "again", 50)).toBe(false);
+        expect(await a.putIfAbsent(k, "first", 50)).toBeNull();
+        expect(await a.putIfAbsent(k, "again", 50)).toBe("first");
         await sleep(120);
-        expect(await a.setIfAbsent(k, "after expiry", 10_000)).toBe(true);
+        expect(await a.putIfAbsent(k, "after expiry", 10_000)).toBeNull();
         expect(await a.get(k)).toBe("after expiry");
       });
 
-      it("lets exactly one of 100 concurrent callers win (replay protection)", async () => {
+      it("lets exactly one of 100 concurrent callers win, and every loser sees the winner (replay protection)", async () => {
         const k = key("nx-race");
         const callers = options.sharedAcrossInstances ? [a, b] : [a];
         const results = await Promise.all(
-          Array.from({ length: 100 }, (_, i) => callers[i % callers.length]!.setIfAbsent(k, `caller-${i}`, 10_000)),
+          Array.from({ length: 100 }, (_, i) => callers[i % callers.length]!.putIfAbsent(k, `caller-${i}`, 10_000)),
         );
-        expect(results.filter(Boolean)).toHaveLength(1);
-        const winner = results.indexOf(true);
+        expect(results.filter((r) => r === null)).toHaveLength(1);
+        const winner = results.indexOf(null);
         expect(await a.get(k)).toBe(`caller-${winner}`);
+        expect(results.filter((r) => r !== null).every((r) => r === `caller-${winner}`)).toBe(true);
       });
     });
 
@@ -264,7 +265,7 @@ function kvContract(name: string, factory: () => Promise<Kv>, options: ContractO
           const k = key("shared");
           await a.set(k, "from a", 10_000);
           expect(await b.get(k)).toBe("from a");
-          expect(await b.setIfAbsent(k, "from b", 10_000)).toBe(false);
+          expect(await b.putIfAbsent(k, "from b", 10_000)).toBe("from a");
           expect(await b.increment(key("shared-incr"), 2, 10_000)).toBe(2);
         });
 
@@ -313,7 +314,7 @@ function kvContract(name: string, factory: () => Promise<Kv>, options: ContractO
         await expect(kv.ping()).rejects.toThrow();
         await expect(kv.get(key("closed"))).rejects.toThrow();
         await expect(kv.set(key("closed"), "v", 1_000)).rejects.toThrow();
-        await expect(kv.setIfAbsent(key("closed"), "v", 1_000)).rejects.toThrow();
+        await expect(kv.putIfAbsent(key("closed"), "v", 1_000)).rejects.toThrow();
         await expect(kv.increment(key("closed"), 1, 1_000)).rejects.toThrow();
         await expect(kv.publish(ch, "x")).rejects.toThrow();
         await expect(kv.subscribe(ch, () => {})).rejects.toThrow();
@@ -358,13 +359,13 @@ describe("memory Kv with an injected clock", () => {
     const kv = createMemoryKv(() => now);
     try {
       await kv.set("k", "v", 1_000);
-      expect(await kv.setIfAbsent("nx", "v", 500)).toBe(true);
+      expect(await kv.putIfAbsent("nx", "v", 500)).toBeNull();
       expect(await kv.increment("c", 1, 2_000)).toBe(1);
       now += 999;
       expect(await kv.get("k")).toBe("v");
       now += 1;
       expect(await kv.get("k")).toBeNull();
-      expect(await kv.setIfAbsent("nx", "v2", 500)).toBe(true);
+      expect(await kv.putIfAbsent("nx", "v2", 500)).toBeNull();
       expect(await kv.increment("c", 1, 2_000)).toBe(2);
       now += 1_000;
       expect(await kv.increment("c", 1, 2_000)).toBe(1);

@@ -214,6 +214,20 @@ describe("VobizSimulator.placeCall", () => {
     expect(call.kind).toBe("dial");
   });
 
+  it("can send the MA signature instead of the account's own; signatureOverride then replaces the MA value", async () => {
+    serverToken = PARENT;
+    const subAccount = sim({ authToken: "sub-account-token", parentAuthToken: PARENT, masterSignatureOnly: true });
+    const call = await subAccount.placeCall({ from: ALICE, to: M1 });
+    expect(seen[0]!.headers["x-vobiz-signature-v3"]).toBeUndefined();
+    expect(seen[0]!.signature).toMatchObject({ status: "valid", family: "ma-v3" });
+    expect(call.kind).toBe("dial");
+
+    await subAccount.placeCall({ from: ALICE, to: M1, signatureOverride: "A".repeat(43) + "=" });
+    expect(seen[1]!.headers["x-vobiz-signature-ma-v3"]).toBe("A".repeat(43) + "=");
+    expect(seen[1]!.headers["x-vobiz-signature-v3"]).toBeUndefined();
+    expect(seen[1]!.signature.status).toBe("invalid");
+  });
+
   it("classifies malformed XML as invalid_xml (cause 8011)", async () => {
     const call = await sim({ answerUrl: `${base}/broken` }).placeCall({ from: ALICE, to: M1 });
     expect(call).toMatchObject({ kind: "invalid_xml", status: 200, hangupCauseCode: 8011 });

@@ -6,10 +6,9 @@
  * Expiry is checked here against `now`: correctness never waits for the sweeper to mark a session expired.
  */
 import type { components } from "@maskline/openapi/schema";
-import { dialXml, emptyXml, rejectXml, unavailableXml } from "../vobiz/xml.js";
+import { dialXml, rejectXml, unavailableXml } from "../vobiz/xml.js";
 
 export type CallDecision = components["schemas"]["CallDecision"];
-export type CallStatus = components["schemas"]["CallStatus"];
 export type RejectDecision = Exclude<CallDecision, "bridged" | "unavailable">;
 
 /** The texts callers hear when a call is not connected; each may be overridden per app (`app.messages`). */
@@ -40,9 +39,6 @@ export function messageFor(messages: AppMessages | null | undefined, key: Messag
 export function unavailableReply(messages: AppMessages | null | undefined): string {
   return unavailableXml(messageFor(messages, "unavailable"));
 }
-
-/** The reply to end-of-call notices and other callbacks that must not change the call. */
-export const noticeReply = emptyXml;
 
 export type SessionState = "open" | "closed" | "expired";
 
@@ -76,7 +72,7 @@ export interface DecideCallInput {
   active: ActiveRoute | null;
   ended: EndedRoute | null;
   now: Date;
-  app: { ringTimeoutSeconds: number; messages: AppMessages | null | undefined; dialStatusUrl: string };
+  app: { ringTimeoutSeconds: number; maxCallSeconds: number; messages: AppMessages | null | undefined; dialStatusUrl: string };
 }
 
 export interface CallOutcome {
@@ -126,6 +122,7 @@ export function decideCall(input: DecideCallInput): CallOutcome {
         callerId: route.otherDid,
         number: route.otherNumber,
         timeoutSeconds: app.ringTimeoutSeconds,
+        timeLimitSeconds: app.maxCallSeconds,
         actionUrl: app.dialStatusUrl,
       }),
       sessionId: route.sessionId,
@@ -141,67 +138,4 @@ export function decideCall(input: DecideCallInput): CallOutcome {
     if (over) return reject(over, app.messages, last);
   }
   return reject("rejected_unknown_caller", app.messages, null);
-}
-
-// ---- The carrier's fields ---------------------------------------------------------------------------------------
-
-const CALL_STATUSES: ReadonlySet<string> = new Set<CallStatus>([
-  "ringing",
-  "in-progress",
-  "completed",
-  "busy",
-  "failed",
-  "timeout",
-  "no-answer",
-  "cancel",
-]);
-const TERMINAL_STATUSES: ReadonlySet<string> = new Set(["completed", "busy", "failed", "timeout", "no-answer", "cancel"]);
-export const TERMINAL_CALL_STATUSES: readonly CallStatus[] = ["completed", "busy", "failed", "timeout", "no-answer", "cancel"];
-
-/** A CallStatus as the API's enum, or `fallback` for anything absent or unknown. */
-export function callStatusOf(raw: string | undefined, fallback: CallStatus): CallStatus {
-  const v = raw?.trim().toLowerCase();
-  return v !== undefined && CALL_STATUSES.has(v) ? (v as CallStatus) : fallback;
-}
-
-/** `Event=Hangup` or a terminal CallStatus: the call is over, so record it and never answer with a Dial. */
-export function isEndOfCallNotice(fields: Readonly<Record<string, string | undefined>>): boolean {
-  if (fields.Event?.trim().toLowerCase() === "hangup") return true;
-  const status = fields.CallStatus?.trim().toLowerCase();
-  return status !== undefined && TERMINAL_STATUSES.has(status);
-}
-
-const DIAL_STATUSES: ReadonlySet<string> = new Set(["completed", "busy", "failed", "timeout", "no-answer", "cancel"]);
-
-/** A `<Dial action>` DialStatus, or null for anything absent or unknown. */
-export function dialStatusOf(raw: string | undefined): string | null {
-  const v = raw?.trim().toLowerCase();
-  return v !== undefined && DIAL_STATUSES.has(v) ? v : null;
-}
-
-/**
- * Vobiz times (`2024-05-01 10:11:12`, documented without a zone; read as UTC, as the carrier's records are) or an
- * ISO timestamp. Null for empty or unparseable input (the carrier sends `AnswerTime=` for unanswered calls).
- */
-export function parseCarrierTime(raw: string | undefined): Date | null {
-  const v = raw?.trim();
-  if (!v) return null;
-  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:?\d{2})?$/.exec(v);
-  if (!m) return null;
-  const zone = m[3] ?? "Z";
-  const d = new Date(`${m[1]}T${m[2]}${zone}`);
-  return Number.isNaN(d.getTime()) ? null : d;
-}
-
-/** A non-negative whole number of seconds, or null. */
-export function parseSeconds(raw: string | undefined): number | null {
-  const v = raw?.trim();
-  if (!v || !/^\d{1,9}$/.test(v)) return null;
-  return Number(v);
-}
-
-/** A short free-text field (hangup causes) trimmed and bounded, or null when empty. */
-export function shortText(raw: string | undefined, max = 100): string | null {
-  const v = raw?.trim();
-  return v ? v.slice(0, max) : null;
 }

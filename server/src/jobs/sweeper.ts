@@ -9,7 +9,7 @@ const BATCH = 1000;
 export interface SweepResult {
   ran: boolean;
   expired: number;
-  purged: { sessions: number; calls: number; idempotencyKeys: number };
+  purged: { sessions: number; calls: number; idempotencyKeys: number; nonces: number };
 }
 
 /**
@@ -44,6 +44,6 @@ export async function sweep(deps: Pick<Deps, "db" | "clock">): Promise<SweepResu
   return {
     ran: expired !== null || purged !== null,
     expired: expired ?? 0,
-    purged: purged ?? { sessions: 0, calls: 0, idempotencyKeys: 0 },
+    purged: purged ?? { sessions: 0, calls: 0, idempotencyKeys: 0, nonces: 0 },
   };
 }

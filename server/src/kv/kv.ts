@@ -6,8 +6,11 @@
  * Two adapters: `memory.ts` (one process, no REDIS_URL) and `redis.ts`. Both pass test/unit/kv-contract.test.ts.
  */
 export interface Kv {
-  /** Set only if absent; true when this call set it. */
-  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Set only if absent, atomically: null when this call stored `value`, otherwise the value already there (so a
+   * caller can tell its own retry from someone else's claim).
+   */
+  putIfAbsent(key: string, value: string, ttlMs: number): Promise<string | null>;
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
   delete(key: string): Promise<void>;

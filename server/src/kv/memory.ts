@@ -45,12 +45,13 @@ export function createMemoryKv(clock: () => number = Date.now): Kv {
 
   // Every method is async so argument and state errors surface as rejections, the same as with Redis.
   const kv: Kv = {
-    async setIfAbsent(key, value, ttlMs) {
+    async putIfAbsent(key, value, ttlMs) {
       assertOpen();
       const ttl = checkTtl(ttlMs);
-      if (live(key)) return false;
+      const existing = live(key);
+      if (existing) return existing.value;
       entries.set(key, { value, expiresAt: clock() + ttl });
-      return true;
+      return null;
     },
 
     async get(key) {

@@ -31,6 +31,15 @@ if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]
 return v`;
 const INCREMENT_SHA = createHash("sha1").update(INCREMENT_SCRIPT).digest("hex");
 
+// GET, and SET … PX … only when there was nothing: one atomic step that also tells the caller what it lost to.
+// (SET NX GET does the same on Redis 7 only; the script runs on any version and on a cluster: one key.)
+const PUT_IF_ABSENT_SCRIPT = `
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return false`;
+const PUT_IF_ABSENT_SHA = createHash("sha1").update(PUT_IF_ABSENT_SCRIPT).digest("hex");
+
 /** `redis://user:pass@host:6379/0` → `redis://host:6379/0`, for messages. */
 function describeUrl(url: string): string {
   try {
@@ -144,19 +153,21 @@ export async function createRedisKv(url: string, opts: { keyPrefix?: string } = 
     if (closed) throw new Error("kv: closed");
   }
 
-  async function evalIncrement(key: string, by: number, ttl: number): Promise<number> {
+  /** EVALSHA, loading the script on the first NOSCRIPT (a restarted or flushed Redis forgets loaded scripts). */
+  async function evalScript(sha: string, script: string, key: string, ...args: Array<string | number>): Promise<unknown> {
     try {
-      return Number(await client.evalsha(INCREMENT_SHA, 1, k(key), by, ttl));
+      return await client.evalsha(sha, 1, k(key), ...args);
     } catch (err) {
       if (!errorMessage(err).startsWith("NOSCRIPT")) throw err;
-      return Number(await client.eval(INCREMENT_SCRIPT, 1, k(key), by, ttl)); // loads it for next time
+      return client.eval(script, 1, k(key), ...args); // loads it for next time
     }
   }
 
   const kv: Kv = {
-    async setIfAbsent(key, value, ttlMs) {
+    async putIfAbsent(key, value, ttlMs) {
       assertOpen();
-      return (await client.set(k(key), value, "PX", checkTtl(ttlMs), "NX")) === "OK";
+      const existing = await evalScript(PUT_IF_ABSENT_SHA, PUT_IF_ABSENT_SCRIPT, key, value, checkTtl(ttlMs));
+      return typeof existing === "string" ? existing : null;
     },
 
     async get(key) {
@@ -176,7 +187,7 @@ export async function createRedisKv(url: string, opts: { keyPrefix?: string } = 
 
     async increment(key, by, ttlMs) {
       assertOpen();
-      return evalIncrement(key, checkIncrement(by), checkTtl(ttlMs));
+      return Number(await evalScript(INCREMENT_SHA, INCREMENT_SCRIPT, key, checkIncrement(by), checkTtl(ttlMs)));
     },
 
     async publish(channel, message) {

@@ -11,6 +11,7 @@ import { iso, type Schemas } from "./shapes.js";
 const URL_SECRET_BYTES = 24;
 const DEFAULT_COUNTRY = "IN";
 const DEFAULT_RING_TIMEOUT_SECONDS = 30;
+const DEFAULT_MAX_CALL_SECONDS = 3600;
 
 type AppMessages = Schemas["AppMessages"];
 
@@ -33,6 +34,7 @@ export function toApp(row: AppRow, publicBaseUrl: string): Schemas["App"] {
     signatureRequired: row.signature_required,
     defaultCountry: row.default_country,
     ringTimeoutSeconds: row.ring_timeout_seconds,
+    maxCallSeconds: row.max_call_seconds,
     messages: messagesOf(row.messages),
     ...webhookUrls(publicBaseUrl, row.id, row.url_secret),
     createdAt: iso(row.created_at),
@@ -53,6 +55,7 @@ export async function createApp(
     signature_required: input.signatureRequired ?? true,
     default_country: input.defaultCountry ?? DEFAULT_COUNTRY,
     ring_timeout_seconds: input.ringTimeoutSeconds ?? DEFAULT_RING_TIMEOUT_SECONDS,
+    max_call_seconds: input.maxCallSeconds ?? DEFAULT_MAX_CALL_SECONDS,
     messages: messagesOf(input.messages),
     url_secret: generateToken(URL_SECRET_BYTES),
   });
@@ -83,6 +86,7 @@ export async function updateApp(
   if (input.signatureRequired !== undefined) patch.signature_required = input.signatureRequired;
   if (input.defaultCountry !== undefined) patch.default_country = input.defaultCountry;
   if (input.ringTimeoutSeconds !== undefined) patch.ring_timeout_seconds = input.ringTimeoutSeconds;
+  if (input.maxCallSeconds !== undefined) patch.max_call_seconds = input.maxCallSeconds;
   if (input.messages !== undefined) patch.messages = messagesOf(input.messages);
   const row = await store.updateApp(deps.db, tenantId, id, patch);
   if (!row) throw notFound("App");

@@ -1,101 +1,99 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
-import type { Kv } from "../kv/kv.js";
 import type { NewCallRow } from "../stores/calls.js";
-import { insertCallRows } from "../stores/calls.js";
+import { findCallReplies, insertCallRows } from "../stores/calls.js";
 
 /**
- * Call rows are written behind the reply. The carrier is waiting for XML; the row can follow a few milliseconds
- * later, in a batch with every other call of those milliseconds (one insert and one commit instead of one each).
+ * The durable record of every decided call, written before the reply leaves (group commit).
  *
- * What must not wait is idempotency: the CallUUID is claimed in kv before the reply (Redis with REDIS_URL, so it
- * holds across replicas), together with the encrypted reply, so a retried CallUUID gets the same bytes whether or
- * not its row has reached Postgres yet. The insert itself is still `ON CONFLICT DO NOTHING` on (tenant, CallUUID).
+ * The call row is what makes the answer path idempotent and crash-safe: a retried CallUUID gets the stored reply
+ * (the routing lookup reads it in the same statement), and by the time the carrier can send a hangup notice the row
+ * exists with its decision. Nothing about it lives only in memory or only in Redis, so a killed process, a Redis
+ * outage or a FLUSHALL cannot reopen a decided call or lose its record.
  *
- * Rows are never dropped: a failed batch is retried with backoff, `flush()` (run on shutdown and before anything
- * reads calls on this replica) waits until the queue is written. A crash can lose the rows of the last
- * FLUSH_EVERY_MS; the calls themselves were answered correctly.
+ * Writing each row on its own would cost one commit per call. Instead, calls decided while a write is in flight
+ * wait for the next one: the first call of a quiet moment is written at once, and under load each statement
+ * carries every call of the previous write's duration (one insert, one commit, for all of them).
+ *
+ * A batch that fails is split: each row is retried on its own, so one row that cannot be written (edge validation
+ * should make that impossible) fails only its own request, never another tenant's. Nothing is retried forever and
+ * nothing is queued across a failure: every request learns within its own deadline whether its row is stored.
  */
 export interface CallLog {
   /**
-   * Claims the CallUUID and queues the row: null when this call is new, otherwise the reply (encrypted) the first
-   * request for this CallUUID was given.
+   * Stores the row. Resolves to null when this request's row was written, or to the stored reply (encrypted) of
+   * the call that already had this (tenant, CallUUID). Rejects when the row could not be stored.
    */
   record(row: NewCallRow & { reply_enc: string }): Promise<string | null>;
-  /** True while this CallUUID's row may still be on its way to Postgres (here or on another replica). */
-  isPending(tenantId: string, callUuid: string): Promise<boolean>;
-  /** Resolves when every row queued so far is in Postgres. */
-  flush(): Promise<void>;
+  /** Waits for writes in flight (shutdown). */
   close(): Promise<void>;
 }
 
-const FLUSH_EVERY_MS = 5;
 const MAX_BATCH = 500;
-/** Kept long after any carrier retry; the row in Postgres remains the lasting record. */
-const CLAIM_TTL_MS = 6 * 3600_000;
-const claimKey = (tenantId: string, callUuid: string) => `vobiz:call:${tenantId}:${callUuid}`;
 
-export function createCallLog(deps: { db: Knex; kv: Kv; logger: Logger }): CallLog {
-  let queue: NewCallRow[] = [];
-  let timer: NodeJS.Timeout | null = null;
+interface Pending {
+  row: NewCallRow & { reply_enc: string };
+  resolve(earlier: string | null): void;
+  reject(err: unknown): void;
+}
+
+const keyOf = (r: { tenant_id: string; call_uuid: string }) => `${r.tenant_id} ${r.call_uuid}`;
+
+export function createCallLog(deps: { db: Knex; logger: Logger }): CallLog {
+  let waiting: Pending[] = [];
   let writing: Promise<void> | null = null;
-  let failures = 0;
 
-  async function writeAll(): Promise<void> {
-    while (queue.length > 0) {
-      const batch = queue.slice(0, MAX_BATCH);
-      try {
-        await insertCallRows(deps.db, batch);
-        queue = queue.slice(batch.length);
-        failures = 0;
-      } catch (err) {
-        failures++;
-        deps.logger.error({ err, rows: batch.length, failures }, "call rows not written yet; retrying");
-        await sleep(Math.min(2_000, 50 * 2 ** Math.min(failures, 6)));
-      }
+  /** One statement for the batch; the rows it did not write were already recorded (or are duplicates within it). */
+  async function write(batch: Pending[]): Promise<void> {
+    const firstByKey = new Map<string, Pending>();
+    for (const p of batch) if (!firstByKey.has(keyOf(p.row))) firstByKey.set(keyOf(p.row), p);
+    const written = await insertCallRows(deps.db, [...firstByKey.values()].map((p) => p.row));
+    const notWritten = batch.filter((p) => !written.has(p.row.id));
+    const earlier = await findCallReplies(deps.db, notWritten.map((p) => p.row));
+    for (const p of batch) {
+      if (written.has(p.row.id)) p.resolve(null);
+      // A row that lost to an earlier one gets that call's reply; the earlier row is written by now (same
+      // statement, or committed before it).
+      else p.resolve(earlier.get(keyOf(p.row)) ?? p.row.reply_enc);
     }
   }
 
-  function startWriting(): Promise<void> {
-    if (!writing) {
-      writing = writeAll().finally(() => {
-        writing = null;
-        if (queue.length > 0) schedule();
-      });
+  async function writeSplittingFailures(batch: Pending[]): Promise<void> {
+    try {
+      await write(batch);
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]!.reject(err);
+        return;
+      }
+      deps.logger.warn({ err, rows: batch.length }, "call rows: batch write failed; writing each row on its own");
+      await Promise.all(batch.map((p) => write([p]).catch((e: unknown) => p.reject(e))));
     }
+  }
+
+  function drain(): Promise<void> {
+    writing ??= (async () => {
+      while (waiting.length > 0) {
+        const batch = waiting.slice(0, MAX_BATCH);
+        waiting = waiting.slice(batch.length);
+        await writeSplittingFailures(batch);
+      }
+    })().finally(() => {
+      writing = null;
+    });
     return writing;
   }
 
-  function schedule() {
-    if (timer || writing) return;
-    timer = setTimeout(() => {
-      timer = null;
-      void startWriting();
-    }, FLUSH_EVERY_MS);
-  }
-
   return {
-    async record(row) {
-      const claimed = await deps.kv.setIfAbsent(claimKey(row.tenant_id, row.call_uuid), row.reply_enc, CLAIM_TTL_MS);
-      if (!claimed) return (await deps.kv.get(claimKey(row.tenant_id, row.call_uuid))) ?? row.reply_enc;
-      queue.push(row);
-      if (queue.length >= MAX_BATCH) void startWriting();
-      else schedule();
-      return null;
-    },
-    async isPending(tenantId, callUuid) {
-      return (await deps.kv.get(claimKey(tenantId, callUuid))) !== null;
-    },
-    async flush() {
-      if (timer) {
-        clearTimeout(timer);
-        timer = null;
-      }
-      while (queue.length > 0 || writing) await startWriting();
+    record(row) {
+      return new Promise<string | null>((resolve, reject) => {
+        waiting.push({ row, resolve, reject });
+        // Calls decided in the same tick join this batch; later ones join the next, behind the write in flight.
+        if (!writing) queueMicrotask(() => void drain());
+      });
     },
     async close() {
-      await this.flush();
+      while (writing || waiting.length > 0) await drain();
     },
   };
 }

@@ -13,6 +13,7 @@ export function toCall(row: CallRow): Schemas["Call"] {
     id: row.id,
     callUuid: row.call_uuid,
     appId: row.app_id,
+    direction: row.direction,
     sessionId: row.session_id,
     proxyNumber: row.proxy_number,
     fromParticipantId: row.from_participant_id,
@@ -25,17 +26,16 @@ export function toCall(row: CallRow): Schemas["Call"] {
     endedAt: isoOrNull(row.ended_at ? new Date(row.ended_at) : null),
     durationSeconds: row.duration_seconds === null ? null : Number(row.duration_seconds),
     hangupCause: row.hangup_cause,
+    hangupCauseCode: row.hangup_cause_code,
   };
 }
 
-// Reads see this replica's own calls: rows still queued behind their answers are written first (cheap when none).
-export async function listCalls(deps: Pick<Deps, "db" | "callLog">, tenantId: string, filter: store.CallFilter) {
-  await deps.callLog.flush();
+// Every answered call's row was committed before its reply, so reads need not wait for anything.
+export async function listCalls(deps: Pick<Deps, "db">, tenantId: string, filter: store.CallFilter) {
   return store.listCalls(deps.db, tenantId, filter);
 }
 
-export async function getCall(deps: Pick<Deps, "db" | "callLog">, tenantId: string, id: string) {
-  await deps.callLog.flush();
+export async function getCall(deps: Pick<Deps, "db">, tenantId: string, id: string) {
   const row = await store.findCall(deps.db, tenantId, id);
   if (!row) throw notFound("Call");
   return toCall(row);

@@ -37,28 +37,44 @@ export function createSharedCache<V>(opts: {
   async function load(key: string): Promise<V | undefined> {
     const seen = generation;
     const value = await opts.load(key);
-    if (value !== undefined && seen === generation) {
-      if (entries.size >= opts.maxEntries) entries.delete(entries.keys().next().value!);
+    if (seen !== generation) return value;
+    if (value === undefined) entries.delete(key);
+    else {
+      if (!entries.has(key) && entries.size >= opts.maxEntries) entries.delete(entries.keys().next().value!);
       entries.set(key, { value, expiresAt: Date.now() + opts.ttlMs });
     }
     return value;
+  }
+
+  /** One load per key however many requests arrive together after an expiry. */
+  function loadOnce(key: string): Promise<V | undefined> {
+    let pending = loading.get(key);
+    if (!pending) {
+      pending = load(key).finally(() => loading.delete(key));
+      loading.set(key, pending);
+    }
+    return pending;
   }
 
   return {
     async get(key) {
       const hit = entries.get(key);
       if (hit && hit.expiresAt > Date.now()) return hit.value;
-      // One load per key however many requests arrive together after an expiry.
-      let pending = loading.get(key);
-      if (!pending) {
-        pending = load(key).finally(() => loading.delete(key));
-        loading.set(key, pending);
+      if (hit) {
+        // Past its TTL (a safety net for a lost change notice): answer with what we know and refresh behind it.
+        // If the database is away, the last known value keeps serving (an app's own "unavailable" message, a
+        // pool's DIDs) instead of a failure or a default.
+        loadOnce(key).catch((err: unknown) => opts.logger.debug({ err, channel: opts.channel }, "cache: refresh failed; serving the last known value"));
+        return hit.value;
       }
-      return pending;
+      return loadOnce(key);
     },
     async invalidate(key) {
       drop(key);
-      await opts.kv.publish(opts.channel, key);
+      // The change is committed; a lost notice only delays other replicas until the TTL, so it never fails the request.
+      await opts.kv.publish(opts.channel, key).catch((err: unknown) =>
+        opts.logger.warn({ err, channel: opts.channel }, "cache: change notice not published; other replicas refresh at the TTL"),
+      );
     },
     async close() {
       const stop = await unsubscribe;

@@ -9,6 +9,8 @@ export interface AppRow {
   signature_required: boolean;
   default_country: string;
   ring_timeout_seconds: number;
+  /** The `<Dial timeLimit>`: the longest a bridged call may last. */
+  max_call_seconds: number;
   messages: Record<string, string>;
   url_secret: string;
   created_at: Date;

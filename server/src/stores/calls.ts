@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
-import type { CallDecision, CallStatus } from "../domain/call-decision.js";
-import { TERMINAL_CALL_STATUSES } from "../domain/call-decision.js";
+import type { CallDecision } from "../domain/call-decision.js";
+import { TERMINAL_CALL_STATUSES, type CallStatus } from "../domain/carrier-fields.js";
 
 /**
  * One row per carrier call, unique per (tenant, CallUUID). Nothing here is a real number in plain text:
@@ -12,6 +12,7 @@ export interface CallRow {
   tenant_id: string;
   app_id: string;
   call_uuid: string;
+  direction: "inbound" | "outbound";
   session_id: string | null;
   proxy_number: string | null;
   from_participant_id: string | null;
@@ -25,18 +26,32 @@ export interface CallRow {
   ended_at: Date | null;
   duration_seconds: number | null;
   hangup_cause: string | null;
+  hangup_cause_code: string | null;
   updated_at: Date;
 }
 
 export type NewCallRow = Omit<
   CallRow,
-  "dial_status" | "answered_at" | "ended_at" | "duration_seconds" | "hangup_cause" | "updated_at"
+  "dial_status" | "answered_at" | "ended_at" | "duration_seconds" | "hangup_cause" | "hangup_cause_code" | "updated_at"
 >;
 
-/** The call log's batch write: rows already present (a duplicate CallUUID) are skipped. */
-export async function insertCallRows(db: Knex, rows: NewCallRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await db<CallRow>("calls").insert(rows).onConflict(["tenant_id", "call_uuid"]).ignore();
+/**
+ * The call log's group write: one statement and one commit for every call decided in the same moment. Rows whose
+ * (tenant, CallUUID) is already recorded are skipped; the ids returned are the rows this statement wrote.
+ */
+export async function insertCallRows(db: Knex, rows: NewCallRow[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const written = await db<CallRow>("calls").insert(rows).onConflict(["tenant_id", "call_uuid"]).ignore().returning("id");
+  return new Set(written.map((r) => r.id));
+}
+
+/** The stored replies of already-recorded calls, keyed `tenant_id + " " + call_uuid`. */
+export async function findCallReplies(db: Knex, keys: Array<{ tenant_id: string; call_uuid: string }>) {
+  if (keys.length === 0) return new Map<string, string | null>();
+  const rows = await db<CallRow>("calls")
+    .select("tenant_id", "call_uuid", "reply_enc")
+    .whereIn(["tenant_id", "call_uuid"], keys.map((k) => [k.tenant_id, k.call_uuid]));
+  return new Map(rows.map((r) => [`${r.tenant_id} ${r.call_uuid}`, r.reply_enc]));
 }
 
 export async function findCall(db: Knex, tenantId: string, id: string): Promise<CallRow | undefined> {
@@ -49,6 +64,7 @@ export interface HangupUpdate {
   answeredAt: Date | null;
   durationSeconds: number | null;
   hangupCause: string | null;
+  hangupCauseCode: string | null;
 }
 
 /**
@@ -65,6 +81,7 @@ export async function recordHangup(db: Knex, tenantId: string, appId: string, ca
       answered_at: u.answeredAt ?? (db.raw("answered_at") as unknown as Date),
       duration_seconds: u.durationSeconds ?? (db.raw("duration_seconds") as unknown as number),
       hangup_cause: u.hangupCause ?? (db.raw("hangup_cause") as unknown as string),
+      hangup_cause_code: u.hangupCauseCode ?? (db.raw("hangup_cause_code") as unknown as string),
       updated_at: db.fn.now() as unknown as Date,
     });
   return count > 0;

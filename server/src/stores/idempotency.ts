@@ -5,16 +5,22 @@ export interface IdempotencyRow {
   key: string;
   operation: string;
   request_hash: string;
+  /** Who holds the claim now: set when the key is claimed or taken over; every later write matches on it. */
+  claim_token: string;
   status_code: number | null;
   response_enc: string | null;
   created_at: Date;
+  claimed_at: Date;
   completed_at: Date | null;
 }
 
-type Ref = Pick<IdempotencyRow, "scope" | "key" | "operation">;
+export type IdempotencyRef = Pick<IdempotencyRow, "scope" | "key" | "operation">;
 
 /** True when this request claimed the key; false when another request already holds it. */
-export async function claimIdempotencyKey(db: Knex, row: Ref & { request_hash: string }): Promise<boolean> {
+export async function claimIdempotencyKey(
+  db: Knex,
+  row: IdempotencyRef & Pick<IdempotencyRow, "request_hash" | "claim_token">,
+): Promise<boolean> {
   const inserted = await db<IdempotencyRow>("idempotency_keys")
     .insert(row)
     .onConflict(["scope", "key", "operation"])
@@ -23,20 +29,60 @@ export async function claimIdempotencyKey(db: Knex, row: Ref & { request_hash: s
   return inserted.length === 1;
 }
 
-export async function findIdempotencyKey(db: Knex, ref: Ref) {
-  return db<IdempotencyRow>("idempotency_keys").where(ref).first();
-}
-
-export async function completeIdempotencyKey(db: Knex, ref: Ref, statusCode: number, responseEnc: string, at: Date) {
-  await db<IdempotencyRow>("idempotency_keys")
+/**
+ * The key's row, and whether its claim is abandoned (no result, claimed longer ago than `abandonedAfterMs`).
+ * Postgres decides the age against its own clock, the same one that wrote claimed_at.
+ */
+export async function findIdempotencyKey(
+  db: Knex,
+  ref: IdempotencyRef,
+  abandonedAfterMs: number,
+): Promise<(IdempotencyRow & { abandoned: boolean }) | undefined> {
+  return db<IdempotencyRow>("idempotency_keys")
+    .select("*", db.raw("(completed_at IS NULL AND claimed_at < now() - make_interval(secs => ?)) AS abandoned", [abandonedAfterMs / 1000]))
     .where(ref)
-    .update({ status_code: statusCode, response_enc: responseEnc, completed_at: at });
+    .first();
 }
 
-export async function releaseIdempotencyKey(db: Knex, ref: Ref, createdAt?: Date) {
-  const q = db<IdempotencyRow>("idempotency_keys").where(ref).whereNull("completed_at");
-  if (createdAt) q.where("created_at", createdAt);
-  await q.delete();
+/**
+ * Takes over an abandoned claim: exact on the token that was read, so of any number of concurrent takers one
+ * wins, and a holder that completed (or another taker) in between makes this a no-op.
+ */
+export async function takeOverIdempotencyKey(
+  db: Knex,
+  ref: IdempotencyRef,
+  abandonedAfterMs: number,
+  fromToken: string,
+  toToken: string,
+): Promise<boolean> {
+  const taken = await db<IdempotencyRow>("idempotency_keys")
+    .where(ref)
+    .where({ claim_token: fromToken })
+    .whereNull("completed_at")
+    .whereRaw("claimed_at < now() - make_interval(secs => ?)", [abandonedAfterMs / 1000])
+    .update({ claim_token: toToken, claimed_at: db.fn.now() });
+  return taken === 1;
+}
+
+/** Stores the result if the claim is still this token's. Run inside the operation's transaction, it commits with it. */
+export async function completeIdempotencyKey(
+  db: Knex,
+  ref: IdempotencyRef,
+  token: string,
+  statusCode: number,
+  responseEnc: string,
+): Promise<boolean> {
+  const completed = await db<IdempotencyRow>("idempotency_keys")
+    .where(ref)
+    .where({ claim_token: token })
+    .whereNull("completed_at")
+    .update({ status_code: statusCode, response_enc: responseEnc, completed_at: db.fn.now() });
+  return completed === 1;
+}
+
+/** Lets the key run again, unless the claim was taken over or already holds a result. */
+export async function releaseIdempotencyKey(db: Knex, ref: IdempotencyRef, token: string) {
+  await db<IdempotencyRow>("idempotency_keys").where(ref).where({ claim_token: token }).whereNull("completed_at").delete();
 }
 
 export async function purgeIdempotencyKeys(db: Knex, olderThan: Date): Promise<number> {

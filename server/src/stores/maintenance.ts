@@ -1,4 +1,6 @@
 import type { Knex } from "knex";
+import { purgeNonces } from "./webhook-nonces.js";
+import { NONCE_TTL_MS } from "../domain/replay-window.js";
 
 /** Transaction-scoped advisory lock: released at commit, so a crashed replica never holds it. */
 export async function tryAdvisoryXactLock(trx: Knex.Transaction, key: number): Promise<boolean> {
@@ -52,5 +54,7 @@ export async function purgePastRetention(trx: Knex.Transaction, now: Date, defau
     [now, defaultDays, batchSize, batchSize],
   );
   const keys = await trx("idempotency_keys").where("created_at", "<", new Date(now.getTime() - 24 * 3600_000)).delete();
-  return { sessions: sessions.rowCount ?? 0, calls: calls.rowCount ?? 0, idempotencyKeys: keys };
+  // The replay ledger is written only while Redis is away; a nonce is of no use past the replay window.
+  const nonces = await purgeNonces(trx, new Date(now.getTime() - NONCE_TTL_MS), batchSize);
+  return { sessions: sessions.rowCount ?? 0, calls: calls.rowCount ?? 0, idempotencyKeys: keys, nonces };
 }

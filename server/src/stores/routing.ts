@@ -74,8 +74,23 @@ SELECT s.id          AS session_id,
 
 const bindings = (key: RouteKey) => [key.callerBidx, key.tenantId, key.appId, key.did];
 
-export async function findActiveRoute(db: Knex, key: RouteKey): Promise<ActiveRouteRow | undefined> {
-  return (await preparedQuery<ActiveRouteRow>(db, "route_active", ACTIVE_ROUTE_SQL, bindings(key))).rows[0];
+/** The answer's one round trip: the active route (if any) and the stored reply of this CallUUID (if decided). */
+export type AnswerLookupRow = { [K in keyof ActiveRouteRow]: ActiveRouteRow[K] | null } & { earlier_reply_enc: string | null };
+
+/**
+ * Always one row. A CallUUID that already has a call row is answered from it whatever Redis remembers (a retry, a
+ * replay after FLUSHALL), and the check rides on the routing lookup instead of costing a statement of its own:
+ * calls (tenant_id, call_uuid) is a unique index probe.
+ */
+export const ANSWER_LOOKUP_SQL = `
+SELECT r.*, c.reply_enc AS earlier_reply_enc
+  FROM (SELECT 1) AS one
+  LEFT JOIN LATERAL (${ACTIVE_ROUTE_SQL}) AS r ON true
+  LEFT JOIN calls c ON c.tenant_id = $5 AND c.call_uuid = $6`;
+
+export async function findAnswerRoute(db: Knex, key: RouteKey, callUuid: string): Promise<AnswerLookupRow> {
+  const { rows } = await preparedQuery<AnswerLookupRow>(db, "answer_lookup", ANSWER_LOOKUP_SQL, [...bindings(key), key.tenantId, callUuid]);
+  return rows[0]!;
 }
 
 export async function findEndedRoute(db: Knex, key: RouteKey): Promise<EndedRouteRow | undefined> {

@@ -1,0 +1,93 @@
+/**
+ * Which real resource each path parameter, query filter and hinted body field of the API points at. An operation
+ * the document gains with a path parameter missing here fails the run loudly instead of being fuzzed blind.
+ */
+import type { Rng } from "./prng.js";
+import type { ValueHints } from "./schema-values.js";
+import type { FuzzWorld } from "./world.js";
+
+export interface PathTarget {
+  /** The fuzzed tenant's own resource. */
+  own: (w: FuzzWorld) => string;
+  /** The same kind of resource of another tenant: must be a 404, exactly like an id that never existed. */
+  other?: (w: FuzzWorld) => string;
+  /** A well-formed id that does not exist. */
+  unknown: (w: FuzzWorld) => string;
+}
+
+const nope = (id: string) => `${id.slice(0, -4)}zzzz`;
+
+const PATH_TARGETS: Record<string, Record<string, PathTarget>> = {
+  // The operator sees every tenant, so there is no "other tenant's" id for it.
+  "/v1/admin/tenants/{tenantId}/api-keys": {
+    tenantId: { own: (w) => w.api.fixture.tenantId, unknown: (w) => nope(w.api.fixture.tenantId) },
+  },
+  "/v1/api-keys/{id}": {
+    id: { own: (w) => w.api.disposableKeyId, other: (w) => w.other.keyId, unknown: (w) => nope(w.api.keyId) },
+  },
+  "/v1/apps/{id}": {
+    id: { own: (w) => w.api.fixture.app.id, other: (w) => w.other.fixture.app.id, unknown: (w) => nope(w.api.fixture.app.id) },
+  },
+  "/v1/numbers/{id}": {
+    id: { own: (w) => w.api.numberId, other: (w) => w.other.numberId, unknown: (w) => nope(w.api.numberId) },
+  },
+  "/v1/pools/{pool}": {
+    pool: { own: (w) => w.api.fixture.pool, other: (w) => w.other.fixture.pool, unknown: (w) => `${w.api.fixture.pool}-nope` },
+  },
+  "/v1/sessions/{id}": {
+    id: { own: (w) => w.api.session.id, other: (w) => w.other.session.id, unknown: (w) => nope(w.api.session.id) },
+  },
+  "/v1/sessions/{id}/close": {
+    id: { own: (w) => w.api.disposableSessionId, other: (w) => w.other.session.id, unknown: (w) => nope(w.api.session.id) },
+  },
+  "/v1/calls/{id}": {
+    id: { own: (w) => w.api.callId, other: (w) => w.other.callId, unknown: (w) => nope(w.api.callId) },
+  },
+};
+
+// Destructive operations sharing a path with a read get their own target, so the read keeps a live resource.
+const OPERATION_TARGETS: Record<string, Record<string, (w: FuzzWorld) => string>> = {
+  "numbers.delete": { id: (w) => w.api.disposableNumberId },
+};
+
+export function pathTarget(operationId: string, pathTemplate: string, param: string): PathTarget {
+  const target = PATH_TARGETS[pathTemplate]?.[param];
+  if (!target) throw new Error(`fuzz: no fixture for path parameter {${param}} of ${operationId} (${pathTemplate}); add one to api-targets.ts`);
+  const own = OPERATION_TARGETS[operationId]?.[param];
+  return own ? { ...target, own } : target;
+}
+
+/** Valid values for query parameters that name real things. Others come from their schemas. */
+export function queryHint(name: string, w: FuzzWorld): string | undefined {
+  switch (name) {
+    case "pool":
+      return w.api.fixture.pool;
+    case "appId":
+      return w.api.fixture.app.id;
+    case "sessionId":
+      return w.api.session.id;
+    default:
+      return undefined;
+  }
+}
+
+/** Body hints: what random text could not be (a DID nobody holds, a person's number, the tenant's pool). */
+export function bodyHints(operationId: string, w: FuzzWorld): ValueHints {
+  // People are drawn in turn, so the two participants of one session are never the same person.
+  let turn = 0;
+  const person = () => w.people[turn++ % 8]!;
+  const byPointer: ValueHints["byPointer"] = {};
+  if (operationId === "numbers.create") {
+    byPointer["/appId"] = () => w.api.fixture.app.id;
+    byPointer["/numbers"] = () => [w.freshDid()];
+  }
+  return {
+    byComponent: {
+      PoolName: () => w.api.fixture.pool,
+      // IN: the people are Indian mobiles, so national-format reading stays meaningful.
+      CountryCode: (rng: Rng) => rng.pick(["IN", "IN", "US"]),
+      PhoneNumberInput: person,
+    },
+    byPointer,
+  };
+}
