@@ -42,6 +42,9 @@ export function createApp(deps: Deps): Koa<RequestState> {
   app.use(problemJson);
   // The carrier posts forms; the API takes JSON. Each side parses only its own kind, so a stray JSON body at a
   // webhook is ignored (and answered in XML) instead of failing as a JSON error.
+  // Compressed bodies (Content-Encoding gzip, deflate or br) are accepted on both, as HTTP allows: co-body inflates
+  // them and BODY_LIMIT applies to the inflated size, so a small compressed body cannot expand past it. A body that
+  // does not inflate is a 400 and any other encoding a 415 (both mapped in fromLibraryError, for every route).
   const apiBody = bodyParser({ enableTypes: ["json"], jsonLimit: BODY_LIMIT, jsonStrict: true, encoding: "utf-8" });
   const webhookBody = bodyParser({ enableTypes: ["form"], formLimit: BODY_LIMIT, encoding: "utf-8" });
   app.use((ctx, next) => (ctx.path.startsWith("/v1/vobiz/") ? webhookBody(ctx, next) : apiBody(ctx, next)));

@@ -27,6 +27,8 @@ const envSchema = z.object({
   MASKLINE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   MASKLINE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   MASKLINE_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).max(1_000_000).default(500),
+  // At most 29 s: the server checks for stalled requests every half second, so one is cut off within 30 s.
+  MASKLINE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(29_000).default(20_000),
 });
 
 export interface Config {
@@ -44,6 +46,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** Tenant API requests per second per tenant, across replicas (with Redis); 0 turns the limit off. */
   readonly rateLimitPerSecond: number;
+  /** How long a client may take to send one whole request (headers and body) before it is answered 408. */
+  readonly requestTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -83,5 +87,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     sweepIntervalMs: e.MASKLINE_SWEEP_INTERVAL_MS,
     shutdownGraceMs: e.MASKLINE_SHUTDOWN_GRACE_MS,
     rateLimitPerSecond: e.MASKLINE_RATE_LIMIT_PER_SECOND,
+    requestTimeoutMs: e.MASKLINE_REQUEST_TIMEOUT_MS,
   });
 }

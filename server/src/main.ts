@@ -3,6 +3,7 @@ import type { Server } from "node:http";
 import { ConfigError, loadConfig } from "./config.js";
 import { buildRuntime } from "./bootstrap.js";
 import { createApp } from "./app.js";
+import { createHttpServer, serveApp } from "./http/server.js";
 import { startJobs } from "./jobs/index.js";
 
 function fail(message: string): never {
@@ -23,7 +24,8 @@ async function main() {
   const { deps } = runtime;
   const app = createApp(deps);
   const jobs = startJobs(deps);
-  const server: Server = app.listen(config.port);
+  const server: Server = serveApp(createHttpServer(), app, deps.config, deps.logger);
+  server.listen(config.port);
   await once(server, "listening");
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;

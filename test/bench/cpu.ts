@@ -1,13 +1,13 @@
 /**
  * Who used the machine's CPU during a load: user+system time from /proc/<pid>/stat for the server, PostgreSQL
- * (the bench database's backends and the shared background processes), Redis, the load generator, the bare
+ * (the bench databases' backends and the shared background processes), Redis, the load generator, the bare
  * baseline, this orchestrator, and everything else. On a 2-core machine where all of them share the cores, this
  * says whether the server, the database or the generator is the limit, and whether something outside the bench
  * (another test run on the same machine) took CPU during the measurement.
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { BENCH_DB } from "./db.js";
+import { BENCH_DATABASES } from "./db.js";
 
 export const CPU_GROUPS = ["server", "postgres", "redis", "loadgen", "bare", "bench", "other"] as const;
 export type CpuGroup = (typeof CPU_GROUPS)[number];
@@ -35,7 +35,7 @@ function classify(pid: number, comm: string): CpuGroup {
     return "postgres";
   }
   const backend = /^postgres: \S+ (\S+) (?:\d|\[local\])/.exec(title);
-  return backend && backend[1] !== BENCH_DB ? "other" : "postgres";
+  return backend && !BENCH_DATABASES.includes(backend[1]!) ? "other" : "postgres";
 }
 
 export function cpuSnapshot(): CpuSnapshot {

@@ -1,26 +1,36 @@
-/** The bench's own database access: (re)creating the dedicated database, and a client for checks and preload. */
+/** The bench's own database access: (re)creating its dedicated databases, and clients for checks and preload. */
 import pg from "pg";
 
 export const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+/** The scale levels' database (preloaded, analyzed). */
 export const BENCH_DB = "maskline_bench";
+/** The growth phase's database: created empty, filled through the API only, never analyzed. */
+export const GROWTH_DB = "maskline_bench_growth";
+/** Every database the bench owns: the only ones it drops, and the ones whose backends count as its Postgres. */
+export const BENCH_DATABASES: readonly string[] = [BENCH_DB, GROWTH_DB];
 
-export function benchDatabaseUrl(): string {
+export function databaseUrl(name: string): string {
   const u = new URL(PG_ADMIN_URL);
-  u.pathname = `/${BENCH_DB}`;
+  u.pathname = `/${name}`;
   return u.toString();
 }
 
-/** Drops (terminating any leftover connections) and creates `maskline_bench`; nothing else is touched. */
-export async function recreateBenchDatabase(): Promise<void> {
+export const benchDatabaseUrl = () => databaseUrl(BENCH_DB);
+
+/** Drops (terminating any leftover connections) and creates one of the bench's databases; nothing else is touched. */
+export async function recreateDatabase(name: string): Promise<void> {
+  if (!BENCH_DATABASES.includes(name)) throw new Error(`${name} is not a bench database`);
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
   try {
-    await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${BENCH_DB}`);
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }
 }
+
+export const recreateBenchDatabase = () => recreateDatabase(BENCH_DB);
 
 // Any 64-bit key will do, as long as it is the bench's own: "maskline-bench" in ASCII, truncated.
 const LOCK_KEY = "7809310420848434028";
@@ -56,8 +66,8 @@ export async function acquireRunLock(log: (line: string) => void, maxWaitMs = 15
   }
 }
 
-export async function connectBench(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: benchDatabaseUrl(), application_name: "maskline-bench" });
+export async function connectBench(name = BENCH_DB): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: databaseUrl(name), application_name: "maskline-bench" });
   await client.connect();
   return client;
 }

@@ -1,18 +1,17 @@
 /**
- * Database work per request, from pg_stat_database of the bench database: transactions (every autocommit statement
+ * Database work per request, from pg_stat_database of the database the client is connected to (a bench database): transactions (every autocommit statement
  * is one, so this approximates statements per request), rows returned/fetched/inserted/updated, and buffer reads.
  * Postgres flushes these counters about once a second, so per-request figures are approximate over short runs.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
-import { BENCH_DB } from "./db.js";
 
 const FIELDS = ["xact_commit", "xact_rollback", "tup_returned", "tup_fetched", "tup_inserted", "tup_updated", "blks_hit", "blks_read"] as const;
 export type DbCounters = Record<(typeof FIELDS)[number], number>;
 
 export async function dbCounters(db: pg.Client): Promise<DbCounters> {
   await db.query("SELECT pg_stat_clear_snapshot()");
-  const res = await db.query(`SELECT ${FIELDS.join(", ")} FROM pg_stat_database WHERE datname = $1`, [BENCH_DB]);
+  const res = await db.query(`SELECT ${FIELDS.join(", ")} FROM pg_stat_database WHERE datname = current_database()`);
   const row = (res.rows[0] ?? {}) as Record<string, string | number>;
   return Object.fromEntries(FIELDS.map((f) => [f, Number(row[f] ?? 0)])) as DbCounters;
 }

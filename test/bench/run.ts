@@ -113,41 +113,21 @@ async function main() {
 
     const masterKey = randomBytes(32).toString("base64");
     const adminToken = `bench-admin-${randomBytes(16).toString("hex")}`;
-    const port = await freePort();
-    const origin = `http://127.0.0.1:${port}`;
     execFileSync("pnpm", ["-s", "build:server"], { stdio: "inherit" });
-    const serverArgs = [
-      ...(args.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${join(workDir, "profile")}`] : []),
-      // Extra Node flags for the server, e.g. BENCH_SERVER_NODE_FLAGS="--trace-gc" (output in the server log).
-      ...(process.env.BENCH_SERVER_NODE_FLAGS ?? "").split(" ").filter(Boolean),
-      // What `pnpm start` runs: the compiled bundle (built just above), not TypeScript through tsx.
-      "--enable-source-maps",
-      "server/dist/main.js",
-    ];
-    const serverEnv = {
-      ...process.env,
-      NODE_ENV: "production",
-      PORT: String(port),
-      DATABASE_URL: benchDatabaseUrl(),
-      REDIS_URL,
-      MASKLINE_MASTER_KEY: masterKey,
-      MASKLINE_ADMIN_TOKEN: adminToken,
-      PUBLIC_BASE_URL: origin,
-      LOG_LEVEL: "warn",
-      // The limiter runs (its kv round trip is part of every create measured) but a million per second never trips:
-      // the bench measures the service's capacity, not the default per-tenant limit of 500/s.
-      MASKLINE_RATE_LIMIT_PER_SECOND: process.env.BENCH_RATE_LIMIT ?? "1000000",
-    };
-    log(`starting the server: node ${serverArgs.join(" ")} (port ${port}, log ${workDir}/server.log)`);
-    const server = startNode(serverArgs, serverEnv, join(workDir, "server.log"));
-    setCpuRole(server.pid, "server");
+    const serverOptions = { redisUrl: REDIS_URL, masterKey, adminToken, workDir };
+    log(`starting the server (log ${workDir}/server.log)`);
+    const { server, origin, command } = await startBenchServer({
+      ...serverOptions,
+      databaseUrl: benchDatabaseUrl(),
+      logName: "server.log",
+      nodeFlags: args.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${join(workDir, "profile")}`] : [],
+    });
     memory = sampleMemory(server.pid);
     const serverMemory = memory;
     setServerRssProbe(() => serverMemory.phasePeakMiB());
-    await waitForHttp200(`${origin}/readyz`, server);
     const rssAtStart = memory.read();
     report.server = {
-      command: `node ${serverArgs.join(" ")}`,
+      command,
       pid: server.pid,
       logLevel: "warn",
       databasePoolMax: process.env.DATABASE_POOL_MAX ?? "default (10)",

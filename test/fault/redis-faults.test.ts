@@ -14,7 +14,7 @@ import { expectBridged, expectForbidden, expectPoliteGoodbye } from "./calls.js"
 import { PUBLIC_BASE_URL, carrierFor, carrierLink } from "./carrier.js";
 import { settledCallRows } from "./rows.js";
 import { describeWithOwnedServices } from "./suite.js";
-import { openSession, sessionBody, stranger, tenantWithPool, type LiveSession, type TenantWithPool } from "./world.js";
+import { liveSessionFrom, openSession, sessionBody, stranger, tenantWithPool, type LiveSession, type TenantWithPool } from "./world.js";
 import { people } from "../support/fixtures.js";
 
 describeWithOwnedServices("fault: the service's own Redis is killed, restarted and flushed", () => {
@@ -46,6 +46,7 @@ describeWithOwnedServices("fault: the service's own Redis is killed, restarted a
 
   describe("while Redis is down (killed)", () => {
     let answeredBefore: { callUuid: string; xml: string };
+    const createdDuringOutage: LiveSession[] = [];
 
     beforeAll(async () => {
       const call = await sim.placeCall({ from: live.a, to: live.dA });
@@ -62,12 +63,21 @@ describeWithOwnedServices("fault: the service's own Redis is killed, restarted a
       }
     });
 
-    it("session creates still answer 201, and the new session connects", async () => {
-      const [a, b] = people(2) as [string, string];
-      const res = await api.request("/v1/sessions", { method: "POST", apiKey: t.apiKey, json: sessionBody(a, b) });
-      expect(res.status, describeReply(res)).toBe(201);
-      const [p0, p1] = res.body.participants as Array<{ proxyNumber: string }>;
-      expectBridged(await sim.placeCall({ from: a, to: p0!.proxyNumber }), b, p1!.proxyNumber);
+    it("session creates still answer 201, with and without an Idempotency-Key", async () => {
+      for (const headers of [{}, { "Idempotency-Key": randomUUID() }] as Array<Record<string, string>>) {
+        const [a, b] = people(2) as [string, string];
+        const res = await api.request("/v1/sessions", { method: "POST", apiKey: t.apiKey, json: sessionBody(a, b), headers });
+        expect(res.status, describeReply(res)).toBe(201);
+        createdDuringOutage.push(liveSessionFrom(res.body, a, b));
+      }
+    });
+
+    it("a session created during the outage connects both ways", async () => {
+      expect(createdDuringOutage.length, "sessions created by the test before").toBeGreaterThan(0);
+      for (const s of createdDuringOutage) {
+        expectBridged(await sim.placeCall({ from: s.a, to: s.dA }), s.b, s.dB);
+        expectBridged(await sim.placeCall({ from: s.b, to: s.dB }), s.a, s.dA);
+      }
     });
 
     it("a nonce seen during the outage is refused when replayed with another CallUUID, and writes no row", async () => {

@@ -11,6 +11,7 @@ import { startTestServer, type TestServer } from "../support/harness.js";
 import { AUTH_TOKEN, createSession, people, tenantWithPool, type TenantFixture } from "../support/fixtures.js";
 import { VobizSimulator, randomNonce } from "../sim/vobiz-simulator.js";
 import { parseVobizXml } from "../sim/vobiz-xml.js";
+import { computeSignature, signatureBaseUrl } from "../../server/src/vobiz/signature.js";
 
 const PUBLIC_BASE_URL = "https://hardening.example.test";
 let server: TestServer;
@@ -179,6 +180,19 @@ describe("replays and the carrier's own retries", () => {
     expect(other.status).toBe(403);
     const elsewhere = await w.sim.request(w.t.app.hangupUrl, { ...startFields(w, randomUUID()), Event: "Hangup" }, { nonce });
     expect(elsewhere.status).toBe(403);
+  });
+
+  it("refuses a request signed under V3 and V2 replayed with its V3 headers stripped", async () => {
+    const w = await world();
+    const base = signatureBaseUrl(w.t.app.answerUrl);
+    const [n3, n2] = [randomNonce(), randomNonce()];
+    const v2 = { "X-Vobiz-Signature-V2": computeSignature("v2", AUTH_TOKEN, base, n2), "X-Vobiz-Signature-V2-Nonce": n2 };
+    const both = { ...v2, "X-Vobiz-Signature-V3": computeSignature("v3", AUTH_TOKEN, base, n3), "X-Vobiz-Signature-V3-Nonce": n3 };
+    const fields = startFields(w, randomUUID());
+    const first = await w.sim.request(w.t.app.answerUrl, fields, { signatureVersion: "none", headersOverride: both });
+    expect(parseVobizXml(first.body).kind).toBe("dial");
+    const stripped = await w.sim.request(w.t.app.answerUrl, { ...fields, CallUUID: randomUUID() }, { signatureVersion: "none", headersOverride: v2 });
+    expect(stripped.status).toBe(403);
   });
 });
 

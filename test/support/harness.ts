@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { Writable } from "node:stream";
 import { loadConfig } from "../../server/src/config.js";
 import { buildRuntime, type Runtime } from "../../server/src/bootstrap.js";
 import { createApp } from "../../server/src/app.js";
+import { createHttpServer, serveApp } from "../../server/src/http/server.js";
 import { createLogger } from "../../server/src/logging/logger.js";
 import type { Deps } from "../../server/src/deps.js";
 import { TEST_ADMIN_TOKEN, TEST_MASTER_KEY, testDatabaseUrl, testRedisUrl } from "./env.js";
@@ -52,7 +53,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...options.env,
   };
   // Bind first so the webhook URLs the app hands out (built from PUBLIC_BASE_URL) point at this very socket.
-  const server: Server = createServer();
+  const server: Server = createHttpServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -66,7 +67,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     server.close();
     throw err;
   }
-  server.on("request", createApp(runtime.deps).callback());
+  serveApp(server, createApp(runtime.deps), runtime.deps.config, logger);
 
   const request: TestServer["request"] = (path, init = {}) => {
     const headers = new Headers(init.headers);

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -32,6 +33,38 @@ describe("redactPhoneNumbers", () => {
   it("is idempotent (masking masked text changes nothing)", () => {
     const once = redactPhoneNumbers(`a ${E164} b ${BARE} c 98888 00001`);
     expect(redactPhoneNumbers(once)).toBe(once);
+  });
+});
+
+describe("identifiers survive the phone scrubber", () => {
+  it("leaves 10,000 random request ids unchanged, in free text and as JSON", () => {
+    const changed: string[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      const id = `req_${randomUUID()}`;
+      for (const text of [id, `request ${id} failed`, `{"requestId":"${id}"}`]) {
+        if (redactPhoneNumbers(text) !== text) changed.push(text);
+      }
+    }
+    expect(changed).toEqual([]);
+  });
+
+  it("leaves ids with any prefix before a UUID alone (digit-only UUID groups included)", () => {
+    for (const id of [
+      "req_bab025ed-9279-4705-9f4a-dbb7caf31c1e",
+      "call_45117d37-c214-4287-8796-6aec2d19b3fe",
+      "ses_12345678-1234-4234-8234-123456789012",
+      "order-12345678-1234-4234-8234-123456789012",
+      "x12345678-1234-4234-8234-123456789012",
+    ]) {
+      expect(redactPhoneNumbers(`id ${id} done`)).toBe(`id ${id} done`);
+    }
+  });
+
+  it("still masks a number written right after an id", () => {
+    expect(redactPhoneNumbers(`req_bab025ed-9279-4705-9f4a-dbb7caf31c1e ${E164}`)).toBe(
+      "req_bab025ed-9279-4705-9f4a-dbb7caf31c1e +91******0001",
+    );
+    expect(redactPhoneNumbers(`ses_01JD3W5K7E8ZQ5N2C0V7X9T1AB:${BARE}`)).toBe("ses_01JD3W5K7E8ZQ5N2C0V7X9T1AB:********0001");
   });
 });
 
@@ -165,6 +198,35 @@ describe("createLogger", () => {
       userAgent: "Vobiz-Webhook/2.0",
     });
     expect(output()).not.toMatch(/topsecret|hunter2|9888800001/);
+  });
+
+  it("logs request ids (ours and callers') unchanged in bindings, fields and messages, and still masks numbers", () => {
+    const { logger, records } = memoryLogger();
+    const ours = Array.from({ length: 2_000 }, () => `req_${randomUUID()}`);
+    // Caller-supplied X-Request-Id values pass /^[A-Za-z0-9._:-]{1,128}$/ and may hold long digit runs.
+    const callers = ["order-2026-1234567-a", "trace.00012345678.b", "abc:98765432:def", "1732464000123-x"];
+    for (const requestId of [...ours, ...callers]) {
+      logger.child({ requestId }).info({ path: `/v1/sessions`, note: `for ${E164}` }, "request");
+      logger.warn({ requestId, to: BARE }, `retrying ${requestId}`);
+    }
+    const recs = records();
+    const expected = [...ours, ...callers].flatMap((id) => [id, id]);
+    expect(recs.map((r) => r.requestId)).toEqual(expected);
+    for (const rec of recs) {
+      if (rec.msg === "request") expect(rec.note).toBe("for +91******0001");
+      else expect(rec.to).toBe("********0001");
+    }
+    // In free text only the shape can protect an id: ours (req_<uuid>) keep theirs.
+    for (const rec of recs.filter((r) => r.level === 40 && ours.includes(String(r.requestId)))) {
+      expect(rec.msg).toBe(`retrying ${String(rec.requestId)}`);
+    }
+  });
+
+  it("masks a caller's request id that is itself a phone number", () => {
+    const { logger, output } = memoryLogger();
+    logger.child({ requestId: BARE }).info("request");
+    logger.info({ requestId: NATIONAL }, "request");
+    expect(output()).not.toMatch(/9888800001/);
   });
 
   it("keeps ISO timestamps, pid and level, and no hostname", () => {

@@ -9,10 +9,23 @@ export type Db = Knex;
 // Postgres returns bigint counts as strings; our counts fit comfortably in a JS number.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 
+// Every wait on Postgres is bounded, so a request fails (503, see http/errors.ts) instead of hanging: opening a
+// connection gives up after CONNECT_TIMEOUT_MS (below knex's acquire timeout, so the pg error is what surfaces), and a
+// query whose answer has not arrived after QUERY_TIMEOUT_MS is abandoned client-side (pg's query_timeout, for a server
+// or network that went silent). The server is told the same limit (statement_timeout), so it stops the work too and
+// the connection is free again, rather than busy with a query nobody waits for. The migrator runs on its own knex
+// without either: an index build may rightly take longer.
+const CONNECT_TIMEOUT_MS = 3_000;
+const QUERY_TIMEOUT_MS = 30_000;
+
 export interface DatabaseOptions {
   databaseUrl: string | undefined;
   dataDir: string;
   poolMax: number;
+  /** pg's connectionTimeoutMillis; default CONNECT_TIMEOUT_MS (tests shorten it). */
+  connectTimeoutMs?: number;
+  /** pg's client-side query_timeout and the server's statement_timeout; default QUERY_TIMEOUT_MS (tests shorten it). */
+  queryTimeoutMs?: number;
 }
 
 /**
@@ -23,7 +36,13 @@ export async function createDatabase(opts: DatabaseOptions): Promise<Db> {
   if (opts.databaseUrl) {
     return knexFactory({
       client: "pg",
-      connection: { connectionString: opts.databaseUrl, application_name: "maskline" },
+      connection: {
+        connectionString: opts.databaseUrl,
+        application_name: "maskline",
+        connectionTimeoutMillis: opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+        query_timeout: opts.queryTimeoutMs ?? QUERY_TIMEOUT_MS,
+        statement_timeout: opts.queryTimeoutMs ?? QUERY_TIMEOUT_MS,
+      },
       pool: { min: 0, max: opts.poolMax, idleTimeoutMillis: 30_000 },
       acquireConnectionTimeout: 5_000,
     });
@@ -34,10 +53,27 @@ export async function createDatabase(opts: DatabaseOptions): Promise<Db> {
   return knexFactory({ client: ClientPgLite as unknown as typeof Knex.Client, dialect: "postgres", connection: { filename: dir } });
 }
 
+/**
+ * The same database without the query timeouts, on one connection of its own; `db` itself when it has none (the
+ * embedded PGlite). The caller destroys it when it is not `db`.
+ */
+function withoutQueryTimeout(db: Db): Db {
+  const config = (db.client as { config: Knex.Config }).config;
+  const connection = config.connection;
+  if (connection === null || typeof connection !== "object" || !("query_timeout" in connection)) return db;
+  const { query_timeout: _client, statement_timeout: _server, ...rest } = connection as Record<string, unknown>;
+  return knexFactory({ ...config, connection: rest as Knex.StaticConnectionConfig, pool: { min: 0, max: 1 } });
+}
+
 export async function migrateLatest(db: Db): Promise<string[]> {
-  // A fixed lock table and advisory-locking knex migrator: safe when several replicas start together.
-  const [, applied] = (await db.migrate.latest({ migrationSource, tableName: "knex_migrations" })) as [number, string[]];
-  return applied;
+  const migrator = withoutQueryTimeout(db);
+  try {
+    // A fixed lock table and advisory-locking knex migrator: safe when several replicas start together.
+    const [, applied] = (await migrator.migrate.latest({ migrationSource, tableName: "knex_migrations" })) as [number, string[]];
+    return applied;
+  } finally {
+    if (migrator !== db) await migrator.destroy();
+  }
 }
 
 export const embeddedDataPath = (dataDir: string, ...parts: string[]) => join(resolve(dataDir), ...parts);

@@ -1,5 +1,6 @@
 import type { RouterContext } from "@koa/router";
 import type { Logger } from "pino";
+import type { IdempotencyClaim } from "./idempotency.js";
 
 export type Principal = { kind: "tenant"; tenantId: string; apiKeyId: string } | { kind: "admin" };
 
@@ -10,6 +11,8 @@ export interface RequestState {
   principal?: Principal;
   /** Validated, defaulted inputs, set by the route helper. */
   input?: { path: Record<string, unknown>; query: Record<string, unknown>; body: unknown };
+  /** This request's hold on its Idempotency-Key, when it sent one; routes hand it to the service via storeResult. */
+  idempotencyClaim?: IdempotencyClaim;
 }
 
 export type AppContext = RouterContext<RequestState>;

@@ -11,8 +11,11 @@ import type { Deps } from "../deps.js";
 import { AppError } from "../errors.js";
 import { RATE_WINDOW_MS, decideRate, rateWindowAt } from "../domain/rate-window.js";
 import type { AppContext } from "./context.js";
+import { withTimeout } from "../time/deadline.js";
 
 const WARN_EVERY_MS = 60_000;
+/** Redis answers in well under a millisecond; a hung one must not add its command timeout to every request. */
+const KV_TIMEOUT_MS = 250;
 
 type LimiterDeps = Pick<Deps, "config" | "kv" | "clock" | "logger">;
 type Limiter = (ctx: AppContext, next: Next) => Promise<void>;
@@ -36,7 +39,10 @@ function createLimiter(deps: LimiterDeps): Limiter {
     let counts: [number, string | null];
     try {
       // Two windows' worth of TTL: the current counter is read as "previous" during the next window.
-      counts = await Promise.all([deps.kv.increment(key(index), 1, 2 * RATE_WINDOW_MS), deps.kv.get(key(index - 1))]);
+      counts = await withTimeout(
+        Promise.all([deps.kv.increment(key(index), 1, 2 * RATE_WINDOW_MS), deps.kv.get(key(index - 1))]),
+        KV_TIMEOUT_MS,
+      );
     } catch (err) {
       const now = deps.clock.now().getTime();
       if (now - lastWarnedAt >= WARN_EVERY_MS) {

@@ -8,6 +8,7 @@ import { operationsById, type OperationId, type OperationSpec } from "./openapi.
 import { requireAdmin, requireApiKey } from "./auth.js";
 import { tenantRateLimit } from "./rate-limit.js";
 import { idempotency } from "./idempotency.js";
+import { unstorableTextErrors } from "./unstorable-text.js";
 
 type Op<K extends OperationId> = operations[K];
 type JsonContent<T> = T extends { content: { "application/json": infer B } } ? B : never;
@@ -54,6 +55,14 @@ function validateInput(op: OperationSpec) {
     }
     const path = { ...ctx.params } as Record<string, unknown>;
     const query = { ...ctx.query } as Record<string, unknown>;
+    // Before the schema: a NUL or lone surrogate is refused as such, wherever it is, and no handler, store or log
+    // line downstream has to cope with one.
+    const textErrors = [
+      ...unstorableTextErrors("/path", path),
+      ...unstorableTextErrors("/query", query),
+      ...unstorableTextErrors("/body", body),
+    ];
+    if (textErrors.length) throw validationFailed(textErrors, "The request contains text that cannot be stored.");
     const errors = [
       ...op.validatePath(path),
       ...op.validateHeaders(ctx.headers as Record<string, unknown>),

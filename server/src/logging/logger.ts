@@ -12,19 +12,18 @@
  *      a bare JSON number would make the line invalid JSON. So JSON *numbers* are never masked (epoch millis and
  *      byte counts stay useful); phone numbers are strings everywhere in this code base, keep it that way.
  *      Timestamps are ISO strings (`isoTime`), which the scrub recognises and leaves alone.
+ * Every layer keeps the value of a verbatim field (`requestId`, see VERBATIM_KEYS) as issued, so an id a customer
+ * quotes can be found in the logs.
  */
 import { pino } from "pino";
 import type { DestinationStream, Logger, LevelWithSilentOrString, LoggerOptions } from "pino";
-import { redactDeep, redactPhoneNumbers } from "./redact.js";
+import { redactDeep, redactField, redactJsonLine, redactPhoneNumbers } from "./redact.js";
 
 export interface CreateLoggerOptions {
   level: LevelWithSilentOrString;
   /** Where lines go; default stdout. Tests pass an in-memory stream. */
   destination?: DestinationStream;
 }
-
-// A JSON string literal, escapes included.
-const JSON_STRING = /"(?:[^"\\]|\\.)*"/g;
 
 // Query parameters whose values are secrets: `k` is the per-app URL secret on carrier webhooks (design §5).
 const SECRET_QUERY_KEYS = new Set(["k"]);
@@ -89,7 +88,7 @@ function redactLogObject(object: Record<string, unknown>): Record<string, unknow
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(object)) {
     const serializer = SERIALIZERS[key];
-    out[redactPhoneNumbers(key)] = serializer ? serializer(value) : redactDeep(value);
+    out[redactPhoneNumbers(key)] = serializer ? serializer(value) : redactField(key, value);
   }
   return out;
 }
@@ -130,7 +129,7 @@ export function createLogger(options: CreateLoggerOptions): Logger {
         }
         return method.apply(this, out as Parameters<typeof method>);
       },
-      streamWrite: (line) => line.replace(JSON_STRING, (literal) => redactPhoneNumbers(literal)),
+      streamWrite: redactJsonLine,
     },
   };
   return options.destination ? pino(config, options.destination) : pino(config);

@@ -6,9 +6,13 @@
  * last four digits. Long plain integers inside strings (e.g. epoch milliseconds) get masked too; that is the price of
  * never leaking a number. What it deliberately leaves alone, because logs are useless without them:
  *   - ISO dates/timestamps (`2026-11-24T16:00:00.000Z`, `2026-11-24 16:00:00`),
- *   - UUIDs, even when a group happens to be all digits,
+ *   - UUIDs, even when a group happens to be all digits, and ids that end in one (`req_<uuid>`, `call-<uuid>`):
+ *     without that, `req_022ff3ab-5712-4126-…` lost its digit-only group to the identifier rule, which consumed
+ *     `req_022ff3ab` and left `5712-4126` looking like an 8-digit number (about 6.5 % of random request ids),
  *   - identifiers such as ULIDs (`ses_01J…`), hashes and other letter-digit tokens (digits glued to letters),
  *   - short numbers (ports, status codes, counts under 7 digits).
+ * Fields whose value is an identifier the shape rules cannot recognise (a caller's X-Request-Id such as
+ * `order-2026-1234567`) are named in VERBATIM_KEYS and kept as they are, unless the whole value is phone-shaped.
  */
 import { maskNumber } from "../phone/numbers.js";
 
@@ -23,8 +27,9 @@ const SCAN = new RegExp(
     String.raw`([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?![0-9A-Za-z_])` +
       // ISO date, optionally with time and zone
       String.raw`|\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?(?!\d)` +
-      // identifiers: a word that starts with a letter or underscore (ULIDs with prefix, hashes starting with a letter)
-      String.raw`|[A-Za-z_][0-9A-Za-z_]*)`,
+      // identifiers: a word that starts with a letter or underscore (ULIDs with prefix, hashes starting with a letter),
+      // with the rest of a UUID when the word ends in its first group (`req_<uuid>`: the word is `req_022ff3ab`)
+      String.raw`|[A-Za-z_][0-9A-Za-z_]*(?:(?<=[0-9A-Fa-f]{8})-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?![0-9A-Za-z_]))?)`,
     // 2: phone-like run, not preceded or followed by a word character
     String.raw`((?<![0-9A-Za-z_])(?:\+|%2[Bb])?\(?\d(?:[ \-()]{0,2}\d){6,}(?![0-9A-Za-z_]))`,
   ].join("|"),
@@ -67,6 +72,53 @@ export function redactPhoneNumbers(text: string): string {
   return text.replace(SCAN, (match: string, _protected: string | undefined, phone: string | undefined) =>
     phone ? maskRun(phone) : match,
   );
+}
+
+/**
+ * Log fields that hold an identifier a customer may quote back to us, so they must be searchable exactly as issued.
+ * `requestId` is ours (`req_<uuid>`) or the caller's X-Request-Id (`[A-Za-z0-9._:-]{1,128}`, any digit runs).
+ */
+export const VERBATIM_KEYS: ReadonlySet<string> = new Set(["requestId"]);
+
+// Nothing but digits and phone punctuation, at least 7 digits: a value like this is a number whatever its key says
+// (a caller could send their own phone number as X-Request-Id), so it is masked even in a verbatim field.
+const PHONE_SHAPED = /^(?:\+|%2[Bb])?[\d ()-]*$/;
+function isPhoneShaped(value: string): boolean {
+  return PHONE_SHAPED.test(value) && value.replace(/\D/g, "").length >= 7;
+}
+
+/** The redacted form of one field's value: verbatim keys keep a string value unless it is phone-shaped. */
+export function redactField(key: string, value: unknown, redactValue: (value: unknown) => unknown = redactDeep): unknown {
+  if (typeof value === "string" && VERBATIM_KEYS.has(key) && !isPhoneShaped(value)) return value;
+  return redactValue(value);
+}
+
+// A JSON string literal, escapes included, and whether a ':' follows it (then it is a key).
+const JSON_STRING = /"(?:[^"\\]|\\.)*"(:?)/g;
+
+/**
+ * The scrub over a finished JSON log line: every string literal is redacted except the value of a verbatim key.
+ * Only string literals: masking a bare JSON number would make the line invalid JSON.
+ */
+export function redactJsonLine(line: string): string {
+  let verbatimValueAt = -1;
+  return line.replace(JSON_STRING, (match: string, colon: string, offset: number) => {
+    if (colon) {
+      const key = match.slice(1, -2);
+      verbatimValueAt = VERBATIM_KEYS.has(key) ? offset + match.length : -1;
+      return redactPhoneNumbers(match);
+    }
+    if (offset === verbatimValueAt) {
+      let value: unknown;
+      try {
+        value = JSON.parse(match);
+      } catch {
+        value = undefined;
+      }
+      if (typeof value === "string" && !isPhoneShaped(value)) return match;
+    }
+    return redactPhoneNumbers(match);
+  });
 }
 
 interface WalkState {
@@ -118,7 +170,7 @@ function walk(value: unknown, state: WalkState, depth: number): unknown {
     }
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value)) {
-      out[redactPhoneNumbers(key)] = walk((value as Record<string, unknown>)[key], state, depth + 1);
+      out[redactPhoneNumbers(key)] = redactField(key, (value as Record<string, unknown>)[key], (v) => walk(v, state, depth + 1));
     }
     return out;
   } finally {

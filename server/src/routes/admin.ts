@@ -2,14 +2,15 @@ import type Router from "@koa/router";
 import type { Deps } from "../deps.js";
 import type { RequestState } from "../http/context.js";
 import { route } from "../http/route.js";
+import { storeResult } from "../http/idempotency.js";
 import { decodeCursor, toPage } from "../http/pagination.js";
 import * as tenants from "../services/tenants.js";
 import { createApiKey } from "../services/api-keys.js";
 
 export function adminRoutes(router: Router<RequestState>, deps: Deps) {
-  route(router, deps, "admin.tenants.create", async (_ctx, { body }) => ({
+  route(router, deps, "admin.tenants.create", async (ctx, { body }) => ({
     status: 201,
-    body: await tenants.createTenant(deps, body),
+    body: await tenants.createTenant(deps, body, storeResult(ctx, 201)),
   }));
 
   route(router, deps, "admin.tenants.list", async (_ctx, { query }) => {
@@ -18,8 +19,8 @@ export function adminRoutes(router: Router<RequestState>, deps: Deps) {
     return { status: 200, body: toPage(rows, limit, tenants.toTenant) };
   });
 
-  route(router, deps, "admin.apiKeys.create", async (_ctx, { path, body }) => {
+  route(router, deps, "admin.apiKeys.create", async (ctx, { path, body }) => {
     await tenants.requireTenant(deps, path.tenantId);
-    return { status: 201, body: await createApiKey(deps, path.tenantId, body ?? {}) };
+    return { status: 201, body: await createApiKey(deps, path.tenantId, body ?? {}, storeResult(ctx, 201)) };
   });
 }

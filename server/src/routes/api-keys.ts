@@ -2,6 +2,7 @@ import type Router from "@koa/router";
 import type { Deps } from "../deps.js";
 import { tenantIdOf, type RequestState } from "../http/context.js";
 import { route } from "../http/route.js";
+import { storeResult } from "../http/idempotency.js";
 import { decodeCursor, toPage } from "../http/pagination.js";
 import * as apiKeys from "../services/api-keys.js";
 
@@ -14,7 +15,7 @@ export function apiKeyRoutes(router: Router<RequestState>, deps: Deps) {
 
   route(router, deps, "apiKeys.create", async (ctx, { body }) => ({
     status: 201,
-    body: await apiKeys.createApiKey(deps, tenantIdOf(ctx), body ?? {}),
+    body: await apiKeys.createApiKey(deps, tenantIdOf(ctx), body ?? {}, storeResult(ctx, 201)),
   }));
 
   route(router, deps, "apiKeys.delete", async (ctx, { path }) => {

@@ -2,13 +2,14 @@ import type Router from "@koa/router";
 import type { Deps } from "../deps.js";
 import { tenantIdOf, type RequestState } from "../http/context.js";
 import { route } from "../http/route.js";
+import { storeResult } from "../http/idempotency.js";
 import { decodeCursor, toPage } from "../http/pagination.js";
 import * as apps from "../services/apps.js";
 
 export function appRoutes(router: Router<RequestState>, deps: Deps) {
   route(router, deps, "apps.create", async (ctx, { body }) => ({
     status: 201,
-    body: await apps.createApp(deps, tenantIdOf(ctx), body),
+    body: await apps.createApp(deps, tenantIdOf(ctx), body, storeResult(ctx, 201)),
   }));
 
   route(router, deps, "apps.list", async (ctx, { query }) => {

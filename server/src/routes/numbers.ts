@@ -2,13 +2,14 @@ import type Router from "@koa/router";
 import type { Deps } from "../deps.js";
 import { tenantIdOf, type RequestState } from "../http/context.js";
 import { route } from "../http/route.js";
+import { storeResult } from "../http/idempotency.js";
 import { decodeCursor, toPage } from "../http/pagination.js";
 import * as numbers from "../services/numbers.js";
 
 export function numberRoutes(router: Router<RequestState>, deps: Deps) {
   route(router, deps, "numbers.create", async (ctx, { body }) => ({
     status: 201,
-    body: await numbers.importNumbers(deps, tenantIdOf(ctx), body),
+    body: await numbers.importNumbers(deps, tenantIdOf(ctx), body, storeResult(ctx, 201)),
   }));
 
   route(router, deps, "numbers.list", async (ctx, { query }) => {

@@ -2,13 +2,14 @@ import type Router from "@koa/router";
 import type { Deps } from "../deps.js";
 import { tenantIdOf, type RequestState } from "../http/context.js";
 import { route } from "../http/route.js";
+import { storeResult } from "../http/idempotency.js";
 import { decodeCursor, toPage } from "../http/pagination.js";
 import * as sessions from "../services/sessions.js";
 
 export function sessionRoutes(router: Router<RequestState>, deps: Deps) {
   route(router, deps, "sessions.create", async (ctx, { body }) => ({
     status: 201,
-    body: await sessions.createSession(deps, tenantIdOf(ctx), body),
+    body: await sessions.createSession(deps, tenantIdOf(ctx), body, storeResult(ctx, 201)),
   }));
 
   route(router, deps, "sessions.list", async (ctx, { query }) => {
@@ -35,6 +36,6 @@ export function sessionRoutes(router: Router<RequestState>, deps: Deps) {
 
   route(router, deps, "sessions.close", async (ctx, { path }) => ({
     status: 200,
-    body: await sessions.closeSession(deps, tenantIdOf(ctx), path.id),
+    body: await sessions.closeSession(deps, tenantIdOf(ctx), path.id, storeResult(ctx, 200)),
   }));
 }

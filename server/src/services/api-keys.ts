@@ -1,3 +1,4 @@
+import type { Knex } from "knex";
 import type { Deps } from "../deps.js";
 import { AppError, notFound } from "../errors.js";
 import { newId } from "../crypto/ids.js";
@@ -6,6 +7,7 @@ import * as store from "../stores/api-keys.js";
 import type { ApiKeyRow } from "../stores/api-keys.js";
 import { iso, isoOrNull, type Schemas } from "./shapes.js";
 import type { PageRequest } from "../http/pagination.js";
+import type { StoreResult } from "../http/idempotency.js";
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 const KEY_FORMAT = /^mk_live_[1-9A-HJ-NP-Za-km-z]{20,64}$/;
@@ -19,13 +21,14 @@ export const toApiKey = (row: ApiKeyRow): Schemas["ApiKey"] => ({
   revokedAt: isoOrNull(row.revoked_at),
 });
 
-export async function createApiKey(
-  deps: Pick<Deps, "db">,
+/** A new key for the tenant, written with `db` (the caller's transaction, when it has one). */
+export async function issueApiKey(
+  db: Knex,
   tenantId: string,
   input: { name?: string | undefined },
 ): Promise<Schemas["ApiKeyWithSecret"]> {
   const key = generateApiKey();
-  const row = await store.insertApiKey(deps.db, {
+  const row = await store.insertApiKey(db, {
     id: newId("key"),
     tenant_id: tenantId,
     name: input.name ?? null,
@@ -33,6 +36,20 @@ export async function createApiKey(
     secret_hash: key.hash,
   });
   return { id: row.id, name: row.name, start: row.start, secret: key.secret, createdAt: iso(row.created_at) };
+}
+
+/** The secret is shown once: a retry with the same Idempotency-Key replays it from the stored result. */
+export async function createApiKey(
+  deps: Pick<Deps, "db">,
+  tenantId: string,
+  input: { name?: string | undefined },
+  storeResult?: StoreResult<Schemas["ApiKeyWithSecret"]>,
+): Promise<Schemas["ApiKeyWithSecret"]> {
+  return deps.db.transaction(async (trx) => {
+    const apiKey = await issueApiKey(trx, tenantId, input);
+    await storeResult?.(trx, apiKey);
+    return apiKey;
+  });
 }
 
 export async function listApiKeys(deps: Pick<Deps, "db">, tenantId: string, page: PageRequest) {

@@ -6,6 +6,7 @@ import { webhookUrls } from "../domain/webhook-urls.js";
 import * as store from "../stores/apps.js";
 import type { AppRow } from "../stores/apps.js";
 import type { PageRequest } from "../http/pagination.js";
+import type { StoreResult } from "../http/idempotency.js";
 import { iso, type Schemas } from "./shapes.js";
 
 const URL_SECRET_BYTES = 24;
@@ -45,21 +46,26 @@ export async function createApp(
   deps: Pick<Deps, "db" | "keys" | "config">,
   tenantId: string,
   input: Schemas["CreateAppRequest"],
+  storeResult?: StoreResult<Schemas["App"]>,
 ): Promise<Schemas["App"]> {
-  const row = await store.insertApp(deps.db, {
-    id: newId("app"),
-    tenant_id: tenantId,
-    name: input.name,
-    vobiz_auth_id: input.vobizAuthId,
-    auth_token_enc: deps.keys.encrypt(input.vobizAuthToken),
-    signature_required: input.signatureRequired ?? true,
-    default_country: input.defaultCountry ?? DEFAULT_COUNTRY,
-    ring_timeout_seconds: input.ringTimeoutSeconds ?? DEFAULT_RING_TIMEOUT_SECONDS,
-    max_call_seconds: input.maxCallSeconds ?? DEFAULT_MAX_CALL_SECONDS,
-    messages: messagesOf(input.messages),
-    url_secret: generateToken(URL_SECRET_BYTES),
+  return deps.db.transaction(async (trx) => {
+    const row = await store.insertApp(trx, {
+      id: newId("app"),
+      tenant_id: tenantId,
+      name: input.name,
+      vobiz_auth_id: input.vobizAuthId,
+      auth_token_enc: deps.keys.encrypt(input.vobizAuthToken),
+      signature_required: input.signatureRequired ?? true,
+      default_country: input.defaultCountry ?? DEFAULT_COUNTRY,
+      ring_timeout_seconds: input.ringTimeoutSeconds ?? DEFAULT_RING_TIMEOUT_SECONDS,
+      max_call_seconds: input.maxCallSeconds ?? DEFAULT_MAX_CALL_SECONDS,
+      messages: messagesOf(input.messages),
+      url_secret: generateToken(URL_SECRET_BYTES),
+    });
+    const app = toApp(row, deps.config.publicBaseUrl);
+    await storeResult?.(trx, app);
+    return app;
   });
-  return toApp(row, deps.config.publicBaseUrl);
 }
 
 export async function listApps(deps: Pick<Deps, "db">, tenantId: string, page: PageRequest) {

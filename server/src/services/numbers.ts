@@ -7,6 +7,7 @@ import { poolKey } from "./app-cache.js";
 import * as store from "../stores/numbers.js";
 import type { NumberRow, NumberFilter } from "../stores/numbers.js";
 import { iso, type Schemas } from "./shapes.js";
+import type { StoreResult } from "../http/idempotency.js";
 
 export const DEFAULT_POOL = "default";
 const UNIQUE_VIOLATION = "23505";
@@ -48,6 +49,7 @@ export async function importNumbers(
   deps: Pick<Deps, "db" | "poolCache" | "logger">,
   tenantId: string,
   input: Schemas["ImportNumbersRequest"],
+  storeResult?: StoreResult<Schemas["NumberImportResult"]>,
 ): Promise<Schemas["NumberImportResult"]> {
   const app = await findApp(deps.db, tenantId, input.appId);
   if (!app) throw notFound("App");
@@ -65,7 +67,7 @@ export async function importNumbers(
 
   for (let attempt = 1; ; attempt++) {
     try {
-      const rows = await deps.db.transaction(async (trx) => {
+      const result = await deps.db.transaction(async (trx) => {
         await store.lockPoolForImport(trx, tenantId, pool);
         const owner = await store.otherAppInPool(trx, tenantId, pool, app.id);
         if (owner) {
@@ -101,10 +103,12 @@ export async function importNumbers(
           inserted.map((n) => ({ e164: n.e164, tenant_id: tenantId, number_id: n.id })),
         );
         const byE164 = new Map<string, NumberRow>([...existing, ...inserted.map((n) => [n.e164, n] as const)]);
-        return wanted.map((e164) => byE164.get(e164)!);
+        const imported = { data: wanted.map((e164) => toNumber(byE164.get(e164)!)) };
+        await storeResult?.(trx, imported);
+        return imported;
       });
       await poolChanged(deps, tenantId, pool);
-      return { data: rows.map(toNumber) };
+      return result;
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       // A concurrent import claimed one of these DIDs first; the next attempt sees whose it is.

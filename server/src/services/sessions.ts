@@ -8,6 +8,7 @@ import * as store from "../stores/sessions.js";
 import type { SessionRow, ParticipantView } from "../stores/sessions.js";
 import { poolKey } from "./app-cache.js";
 import { iso, isoOrNull, type Schemas } from "./shapes.js";
+import type { StoreResult } from "../http/idempotency.js";
 
 type CreateInput = Schemas["CreateSessionRequest"];
 const DEFAULT_TTL_SECONDS = 3600;
@@ -70,6 +71,7 @@ export async function createSession(
   deps: Pick<Deps, "db" | "keys" | "clock" | "appCache" | "poolCache">,
   tenantId: string,
   input: CreateInput,
+  storeResult?: StoreResult<Schemas["Session"]>,
 ): Promise<Schemas["Session"]> {
   const poolName = input.pool ?? "default";
   const pool = await deps.poolCache.get(poolKey(tenantId, poolName));
@@ -154,7 +156,9 @@ export async function createSession(
         })) as [ParticipantInsert, ParticipantInsert];
         await store.insertSessionWithPair(trx, session, pair);
         const views = pair.map((p) => ({ ...p, proxy_e164: e164ById.get(p.proxy_number_id)! }));
-        return toSession(session, views, now);
+        const created = toSession(session, views, now);
+        await storeResult?.(trx, created);
+        return created;
       });
     } catch (err) {
       if (err instanceof ReleasedDidError) {
@@ -187,16 +191,26 @@ export async function listSessions(deps: Pick<Deps, "db" | "clock">, tenantId: s
   return { rows, shape: (r: SessionRow) => toSession(r, views, now) };
 }
 
-/** Closing is idempotent: a closed (or expired) session is returned as it is. */
-export async function closeSession(deps: Pick<Deps, "db" | "clock">, tenantId: string, id: string) {
-  await deps.db.transaction(async (trx) => {
+/**
+ * Closing is idempotent: a closed (or expired) session is returned as it is. The answer is read inside the
+ * transaction, so the stored idempotent result is the state this close committed.
+ */
+export async function closeSession(
+  deps: Pick<Deps, "db" | "clock">,
+  tenantId: string,
+  id: string,
+  storeResult?: StoreResult<Schemas["Session"]>,
+) {
+  return deps.db.transaction(async (trx) => {
     const now = deps.clock.now();
-    const closed = await store.closeSession(trx, tenantId, id, now);
-    if (!closed && !(await store.findSession(trx, tenantId, id))) throw notFound("Session");
+    const row = (await store.closeSession(trx, tenantId, id, now)) ?? (await store.findSession(trx, tenantId, id));
+    if (!row) throw notFound("Session");
     // Closed now, or expired but not yet swept: either way nobody routes through it any more.
     await store.releaseSessionParticipants(trx, tenantId, [id], now);
+    const [session] = await render(trx, tenantId, [row], now);
+    await storeResult?.(trx, session!);
+    return session!;
   });
-  return getSession(deps, tenantId, id);
 }
 
 /** Extends (ttlSeconds counts from now) and/or replaces metadata. An ended session cannot be revived. */

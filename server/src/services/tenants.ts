@@ -3,19 +3,26 @@ import { notFound } from "../errors.js";
 import { newId } from "../crypto/ids.js";
 import * as store from "../stores/tenants.js";
 import type { TenantRow } from "../stores/tenants.js";
-import { createApiKey } from "./api-keys.js";
+import { issueApiKey } from "./api-keys.js";
 import { iso, type Schemas } from "./shapes.js";
 import type { PageRequest } from "../http/pagination.js";
+import type { StoreResult } from "../http/idempotency.js";
 import { effectiveSettings } from "../domain/tenant-settings.js";
 
 export const toTenant = (row: TenantRow): Schemas["Tenant"] => ({ id: row.id, name: row.name, createdAt: iso(row.created_at) });
 
 /** A tenant and its first key, in one transaction: no tenant is left without a way in. */
-export async function createTenant(deps: Pick<Deps, "db">, input: { name: string }): Promise<Schemas["CreateTenantResponse"]> {
+export async function createTenant(
+  deps: Pick<Deps, "db">,
+  input: { name: string },
+  storeResult?: StoreResult<Schemas["CreateTenantResponse"]>,
+): Promise<Schemas["CreateTenantResponse"]> {
   return deps.db.transaction(async (trx) => {
     const tenant = await store.insertTenant(trx, { id: newId("ten"), name: input.name });
-    const apiKey = await createApiKey({ db: trx }, tenant.id, { name: "default" });
-    return { tenant: toTenant(tenant), apiKey };
+    const apiKey = await issueApiKey(trx, tenant.id, { name: "default" });
+    const created = { tenant: toTenant(tenant), apiKey };
+    await storeResult?.(trx, created);
+    return created;
   });
 }
 

@@ -81,6 +81,14 @@ export async function completeIdempotencyKey(
 }
 
 /** Lets the key run again, unless the claim was taken over or already holds a result. */
+/** A live request's heartbeat: its claim stays fresh, so only a request that died is ever taken for abandoned. */
+export async function renewIdempotencyKey(db: Knex, ref: IdempotencyRef, token: string): Promise<void> {
+  await db<IdempotencyRow>("idempotency_keys")
+    .where({ ...ref, claim_token: token })
+    .whereNull("completed_at")
+    .update({ claimed_at: db.fn.now() as unknown as Date });
+}
+
 export async function releaseIdempotencyKey(db: Knex, ref: IdempotencyRef, token: string) {
   await db<IdempotencyRow>("idempotency_keys").where(ref).where({ claim_token: token }).whereNull("completed_at").delete();
 }

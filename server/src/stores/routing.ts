@@ -34,10 +34,32 @@ export interface RouteKey {
   callerBidx: string;
 }
 
+/*
+ * How the routing statements are written, and why (hardening finding 5). They run as named prepared statements,
+ * so after five executions Postgres keeps one generic plan per connection, made from what it knew then: on a new
+ * database, tables of a few rows and no statistics. Without statistics `tenant_id = $n` looks as selective as a
+ * primary key, so the plain five-way join this used to be was kept as "every open session of the tenant, then
+ * filter", and answers slowed down as sessions accumulated (ANALYZE re-planned it). Planning per execution is no
+ * cure: without statistics the custom plans picked the tenant-only index too, and planning that join cost
+ * 1.5–2 ms a call against 0.2 ms to execute it.
+ *
+ * So every step is a lookup by a key that no statistics can make look worse than the alternatives:
+ *   - the steps are LATERAL subqueries with LIMIT 1, which the planner can neither reorder nor flatten: the join
+ *     order is the one written, each step a nested-loop probe with the previous step's values;
+ *   - inside a step the only conditions are the key of the index meant for it (the DID's claim by e164, a row by
+ *     id, the pairing by tenant + DID + person, a session's participants by session id);
+ *   - the tenant, app and status checks sit in the ON clauses, outside the LIMIT, where they cannot become an index
+ *     condition (a "tenant_id = …" scan is what the cached plans chose) but still filter each step's row.
+ * test/integration/plan-stability.test.ts holds them to that on a database grown from empty without ANALYZE.
+ */
+
 /**
- * One statement, every step on an index: numbers_active_e164 (tenant, e164) → participants_active_pairing
- * (tenant, DID, person) WHERE active → sessions pkey → participants(session_id) → numbers pkey.
- * Status and expiry are returned, not filtered, so the decision can say *why* a call is refused.
+ * The dialled DID is found through its global claim (number_claims, primary key e164: an active number has exactly
+ * one, written and deleted in the same transaction as the number's status), then: numbers pkey → the caller's
+ * active pairing on it (participants_person_active / _active_pairing) → sessions pkey → participants(session_id)
+ * → numbers pkey. Status and expiry are returned, not filtered, so the decision can say *why* a call is refused.
+ * Another step goes after the last one as `LEFT JOIN LATERAL (… LIMIT 1) x ON true`; its placeholders then come
+ * next in text order, as preparedQuery requires.
  */
 export const ACTIVE_ROUTE_SQL = `
 SELECT s.id          AS session_id,
@@ -49,30 +71,39 @@ SELECT s.id          AS session_id,
        o.id          AS other_participant_id,
        o.number_enc  AS other_number_enc,
        od.e164       AS other_did
-  FROM numbers n
-  JOIN participants p  ON p.tenant_id = n.tenant_id AND p.proxy_number_id = n.id
-                      AND p.number_bidx = $1 AND p.active
-  JOIN sessions s      ON s.tenant_id = p.tenant_id AND s.id = p.session_id
-  JOIN participants o  ON o.tenant_id = p.tenant_id AND o.session_id = p.session_id AND o.position <> p.position
-  JOIN numbers od      ON od.tenant_id = o.tenant_id AND od.id = o.proxy_number_id
- WHERE n.tenant_id = $2 AND n.app_id = $3 AND n.e164 = $4 AND n.status = 'active'
- LIMIT 1`;
+  FROM (SELECT number_id FROM number_claims WHERE e164 = $1 LIMIT 1) c
+  JOIN LATERAL (SELECT id, tenant_id, app_id, status FROM numbers WHERE id = c.number_id LIMIT 1) n
+    ON n.tenant_id = $2 AND n.app_id = $3 AND n.status = 'active'
+  JOIN LATERAL (SELECT id, tenant_id, session_id, position FROM participants
+                 WHERE tenant_id = n.tenant_id AND proxy_number_id = n.id AND number_bidx = $4 AND active
+                 LIMIT 1) p ON true
+  JOIN LATERAL (SELECT id, tenant_id, status, mode, expires_at FROM sessions WHERE id = p.session_id LIMIT 1) s
+    ON s.tenant_id = p.tenant_id
+  JOIN LATERAL (SELECT id, tenant_id, number_enc, proxy_number_id FROM participants
+                 WHERE session_id = p.session_id AND position <> p.position LIMIT 1) o
+    ON o.tenant_id = p.tenant_id
+  JOIN LATERAL (SELECT tenant_id, e164 FROM numbers WHERE id = o.proxy_number_id LIMIT 1) od
+    ON od.tenant_id = o.tenant_id`;
 
-/** Reject path only: the caller's most recent released pairing on this DID (participants_person index). */
+/**
+ * Reject path only: the caller's most recent released pairing on this DID, newest first along participants_person
+ * (tenant, person, id DESC): it walks that one person's history, never the tenant's.
+ */
 export const ENDED_ROUTE_SQL = `
 SELECT s.id          AS session_id,
        s.status      AS session_status,
        s.expires_at  AS expires_at,
        p.id          AS caller_participant_id
-  FROM numbers n
-  JOIN participants p  ON p.tenant_id = n.tenant_id AND p.proxy_number_id = n.id
-                      AND p.number_bidx = $1 AND NOT p.active
-  JOIN sessions s      ON s.tenant_id = p.tenant_id AND s.id = p.session_id
- WHERE n.tenant_id = $2 AND n.app_id = $3 AND n.e164 = $4 AND n.status = 'active'
- ORDER BY p.id DESC
- LIMIT 1`;
+  FROM (SELECT number_id FROM number_claims WHERE e164 = $1 LIMIT 1) c
+  JOIN LATERAL (SELECT id, tenant_id, app_id, status FROM numbers WHERE id = c.number_id LIMIT 1) n
+    ON n.tenant_id = $2 AND n.app_id = $3 AND n.status = 'active'
+  JOIN LATERAL (SELECT id, session_id FROM participants
+                 WHERE tenant_id = n.tenant_id AND number_bidx = $4 AND proxy_number_id = n.id AND NOT active
+                 ORDER BY id DESC LIMIT 1) p ON true
+  JOIN LATERAL (SELECT id, tenant_id, status, expires_at FROM sessions WHERE id = p.session_id LIMIT 1) s
+    ON s.tenant_id = n.tenant_id`;
 
-const bindings = (key: RouteKey) => [key.callerBidx, key.tenantId, key.appId, key.did];
+const bindings = (key: RouteKey) => [key.did, key.tenantId, key.appId, key.callerBidx];
 
 /** The answer's one round trip: the active route (if any) and the stored reply of this CallUUID (if decided). */
 export type AnswerLookupRow = { [K in keyof ActiveRouteRow]: ActiveRouteRow[K] | null } & { earlier_reply_enc: string | null };

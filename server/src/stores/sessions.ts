@@ -105,6 +105,14 @@ export async function updateSession(db: Knex, tenantId: string, id: string, patc
 }
 
 // ---- The allocator's statements: prepared, one round trip each (the create path runs them on every request). ----
+//
+// Written like the routing statements (stores/routing.ts explains why): each table is reached by a probe on the
+// key its index is built for, and conditions that would let a tenant-wide index scan look as cheap go outside a
+// LIMIT (or in a per-person branch) where they only filter. Two traps the cached plans fell into before:
+// `number_bidx IN ($a, $b)` was not used as an index condition in the generic plan (the scan became "every active
+// participant of the tenant"), and `status = 'open' AND expires_at > $n` next to the session's id made
+// sessions_open_expiry ("every open session") look as good as the primary key. Hence one branch per person, and
+// each session probed by id alone with its state checked in the ON clause.
 
 /**
  * Within the allocation transaction, one round trip: releases this pair's rows whose session ended (closed, or
@@ -116,42 +124,60 @@ export async function updateSession(db: Knex, tenantId: string, id: string, patc
  * participants). Usually no row qualifies and nothing is locked. The held/last SELECT keeps the statement's
  * snapshot from before that wait, so it may miss the extended session's DID; the pairing index then refuses the
  * insert and the retry (a fresh snapshot) sees it: one retry, never a broken invariant.
+ * Every participants access is by (tenant, person) on participants_person_active / participants_person, every
+ * session by its primary key: the work is bounded by the two people's own rows, whatever the tenant's size.
  */
 export async function releaseEndedAndReadPairDids(trx: Knex, tenantId: string, bidxA: string, bidxB: string, now: Date) {
   const { rows } = await preparedQuery<{ number_bidx: string; proxy_number_id: string; kind: "held" | "last" }>(
     trx,
     "alloc_pair_dids",
-    `WITH ended AS (
-       SELECT p.id FROM participants p JOIN sessions s ON s.id = p.session_id
-        WHERE p.tenant_id = $1 AND p.number_bidx IN ($2, $3) AND p.active
-          AND (s.status <> 'open' OR s.expires_at <= $4)
-          FOR SHARE OF s
-     ), released AS (
-       UPDATE participants SET active = false, released_at = $5 WHERE active AND id IN (SELECT id FROM ended)
-       RETURNING id
+    `WITH mine AS (
+       (SELECT id, session_id, number_bidx, proxy_number_id FROM participants
+         WHERE tenant_id = $1 AND number_bidx = $2 AND active)
+       UNION ALL
+       (SELECT id, session_id, number_bidx, proxy_number_id FROM participants
+         WHERE tenant_id = $3 AND number_bidx = $4 AND active)
+     ), ended AS (
+       SELECT m.id FROM mine m
+         JOIN LATERAL (SELECT 1 FROM sessions s
+                        WHERE s.id = m.session_id AND (s.status <> 'open' OR s.expires_at <= $5)
+                        LIMIT 1 FOR SHARE) s ON true
+     ), released_first AS (
+       UPDATE participants SET active = false, released_at = $6
+        WHERE tenant_id = $7 AND number_bidx = $8 AND active AND id IN (SELECT id FROM ended)
+     ), released_second AS (
+       UPDATE participants SET active = false, released_at = $9
+        WHERE tenant_id = $10 AND number_bidx = $11 AND active AND id IN (SELECT id FROM ended)
      )
-     SELECT p.number_bidx, p.proxy_number_id, 'held' AS kind
-       FROM participants p JOIN sessions s ON s.id = p.session_id
-      WHERE p.tenant_id = $6 AND p.number_bidx IN ($7, $8) AND p.active
-        AND s.status = 'open' AND s.expires_at > $9
+     SELECT m.number_bidx, m.proxy_number_id, 'held' AS kind FROM mine m
+       JOIN LATERAL (SELECT status, expires_at FROM sessions s WHERE s.id = m.session_id LIMIT 1) s
+         ON s.status = 'open' AND s.expires_at > $12
      UNION ALL
      (SELECT number_bidx, proxy_number_id, 'last' FROM participants
-       WHERE tenant_id = $10 AND number_bidx = $11 ORDER BY id DESC LIMIT 1)
+       WHERE tenant_id = $13 AND number_bidx = $14 ORDER BY id DESC LIMIT 1)
      UNION ALL
      (SELECT number_bidx, proxy_number_id, 'last' FROM participants
-       WHERE tenant_id = $12 AND number_bidx = $13 ORDER BY id DESC LIMIT 1)`,
-    [tenantId, bidxA, bidxB, now, now, tenantId, bidxA, bidxB, now, tenantId, bidxA, tenantId, bidxB],
+       WHERE tenant_id = $15 AND number_bidx = $16 ORDER BY id DESC LIMIT 1)`,
+    [tenantId, bidxA, tenantId, bidxB, now, now, tenantId, bidxA, now, tenantId, bidxB, now, tenantId, bidxA, tenantId, bidxB],
   );
   return rows;
 }
 
-/** The picked DIDs that are still active, share-locked so no release can commit under this allocation. */
+/**
+ * The picked DIDs that are still active, share-locked so no release can commit under this allocation. Each is
+ * probed by primary key (its tenant and status checked outside the probe) in the order listed, which is id order,
+ * so two allocations picking the same pair cannot deadlock.
+ */
 export async function lockPickedDids(trx: Knex, tenantId: string, didA: string, didB: string): Promise<Set<string>> {
+  const [first, second] = didA <= didB ? [didA, didB] : [didB, didA];
   const { rows } = await preparedQuery<{ id: string }>(
     trx,
     "alloc_lock_dids",
-    `SELECT id FROM numbers WHERE tenant_id = $1 AND status = 'active' AND id IN ($2, $3) ORDER BY id FOR SHARE`,
-    [tenantId, didA, didB],
+    `SELECT n.id
+       FROM (VALUES ($1::text), ($2::text)) picked (id)
+       JOIN LATERAL (SELECT id, tenant_id, status FROM numbers WHERE id = picked.id LIMIT 1 FOR SHARE) n
+         ON n.tenant_id = $3 AND n.status = 'active'`,
+    [first, second, tenantId],
   );
   return new Set(rows.map((r) => r.id));
 }

@@ -28,14 +28,23 @@ export function buildApiRequest(op: Operation, parts: ApiParts): RawRequest {
   const path = fillPath(op.pathTemplate, parts.pathValues) + (parts.pathSuffix ?? "");
   const query = encodeQuery(parts.query);
   const body = parts.raw ?? (parts.json === undefined ? undefined : Buffer.from(toJsonText(parts.json), "utf8"));
-  return { method: parts.method, path: query ? `${path}?${query}` : path, headers: parts.headers, ...(body ? { body } : {}) };
+  return {
+    method: parts.method,
+    path: query ? `${path}?${query}` : path,
+    headers: parts.headers,
+    ...(body ? { body } : {}),
+  };
 }
 
 export function withParts(parts: ApiParts, change: Partial<ApiParts>): ApiParts {
   return { ...parts, ...change };
 }
 
-export const replaceHeader = (headers: Array<[string, string]>, name: string, value: string | null): Array<[string, string]> => [
+export const replaceHeader = (
+  headers: Array<[string, string]>,
+  name: string,
+  value: string | null,
+): Array<[string, string]> => [
   ...headers.filter(([n]) => n.toLowerCase() !== name.toLowerCase()),
   ...(value === null ? [] : ([[name, value]] as Array<[string, string]>)),
 ];

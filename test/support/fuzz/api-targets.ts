@@ -26,19 +26,31 @@ const PATH_TARGETS: Record<string, Record<string, PathTarget>> = {
     id: { own: (w) => w.api.disposableKeyId, other: (w) => w.other.keyId, unknown: (w) => nope(w.api.keyId) },
   },
   "/v1/apps/{id}": {
-    id: { own: (w) => w.api.fixture.app.id, other: (w) => w.other.fixture.app.id, unknown: (w) => nope(w.api.fixture.app.id) },
+    id: {
+      own: (w) => w.api.fixture.app.id,
+      other: (w) => w.other.fixture.app.id,
+      unknown: (w) => nope(w.api.fixture.app.id),
+    },
   },
   "/v1/numbers/{id}": {
     id: { own: (w) => w.api.numberId, other: (w) => w.other.numberId, unknown: (w) => nope(w.api.numberId) },
   },
   "/v1/pools/{pool}": {
-    pool: { own: (w) => w.api.fixture.pool, other: (w) => w.other.fixture.pool, unknown: (w) => `${w.api.fixture.pool}-nope` },
+    pool: {
+      own: (w) => w.api.fixture.pool,
+      other: (w) => w.other.fixture.pool,
+      unknown: (w) => `${w.api.fixture.pool}-nope`,
+    },
   },
   "/v1/sessions/{id}": {
     id: { own: (w) => w.api.session.id, other: (w) => w.other.session.id, unknown: (w) => nope(w.api.session.id) },
   },
   "/v1/sessions/{id}/close": {
-    id: { own: (w) => w.api.disposableSessionId, other: (w) => w.other.session.id, unknown: (w) => nope(w.api.session.id) },
+    id: {
+      own: (w) => w.api.disposableSessionId,
+      other: (w) => w.other.session.id,
+      unknown: (w) => nope(w.api.session.id),
+    },
   },
   "/v1/calls/{id}": {
     id: { own: (w) => w.api.callId, other: (w) => w.other.callId, unknown: (w) => nope(w.api.callId) },
@@ -52,7 +64,10 @@ const OPERATION_TARGETS: Record<string, Record<string, (w: FuzzWorld) => string>
 
 export function pathTarget(operationId: string, pathTemplate: string, param: string): PathTarget {
   const target = PATH_TARGETS[pathTemplate]?.[param];
-  if (!target) throw new Error(`fuzz: no fixture for path parameter {${param}} of ${operationId} (${pathTemplate}); add one to api-targets.ts`);
+  if (!target)
+    throw new Error(
+      `fuzz: no fixture for path parameter {${param}} of ${operationId} (${pathTemplate}); add one to api-targets.ts`,
+    );
   const own = OPERATION_TARGETS[operationId]?.[param];
   return own ? { ...target, own } : target;
 }

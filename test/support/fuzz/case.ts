@@ -31,7 +31,10 @@ export interface FuzzCase {
 }
 
 export const NUL_IS_4XX: Expectation = { status: "4xx", why: "a NUL anywhere must be a deliberate 4xx" };
-export const OVER_LIMIT_IS_413: Expectation = { status: [413], why: "a body over the size limit is 413 payload_too_large" };
+export const OVER_LIMIT_IS_413: Expectation = {
+  status: [413],
+  why: "a body over the size limit is 413 payload_too_large",
+};
 export const ENCODING_IS_4XX: Expectation = {
   status: "4xx",
   why: "a Content-Encoding the body does not have must be a deliberate 4xx",
@@ -55,7 +58,8 @@ export function addHeader(req: RawRequest, name: string, value: string): RawRequ
   return { ...req, headers: [...req.headers, [name, value]] };
 }
 
-export const headerOf = (req: RawRequest, name: string) => req.headers.find(([n]) => n.toLowerCase() === name.toLowerCase())?.[1];
+export const headerOf = (req: RawRequest, name: string) =>
+  req.headers.find(([n]) => n.toLowerCase() === name.toLowerCase())?.[1];
 
 /** A JS string as it would be printed in a case detail: escapes visible, long values shortened. */
 export function show(value: unknown, max = 60): string {

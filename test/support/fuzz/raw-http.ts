@@ -65,7 +65,8 @@ function decodeChunked(data: Buffer): Buffer {
 /** Parses one complete response out of everything the server sent before closing. */
 export function parseResponse(data: Buffer, elapsedMs: number): RawResponse {
   const headEnd = data.indexOf("\r\n\r\n");
-  if (headEnd === -1) throw new Error(data.length === 0 ? "connection closed without a response" : "incomplete response head");
+  if (headEnd === -1)
+    throw new Error(data.length === 0 ? "connection closed without a response" : "incomplete response head");
   const lines = data.subarray(0, headEnd).toString("latin1").split("\r\n");
   const statusLine = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]!);
   if (!statusLine) throw new Error(`not an HTTP status line: ${JSON.stringify(lines[0]!.slice(0, 80))}`);
@@ -93,7 +94,11 @@ export function parseResponse(data: Buffer, elapsedMs: number): RawResponse {
  * failure is not fatal by itself: a server may answer 413 and close before reading an oversized body, and what it
  * answered is still read.
  */
-export function sendRaw(target: { host: string; port: number }, req: RawRequest, timeoutMs: number): Promise<RawResult> {
+export function sendRaw(
+  target: { host: string; port: number },
+  req: RawRequest,
+  timeoutMs: number,
+): Promise<RawResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -115,7 +120,11 @@ export function sendRaw(target: { host: string; port: number }, req: RawRequest,
       }
     };
     const timer = setTimeout(() => {
-      finish({ ok: false, error: `no complete response within ${timeoutMs} ms (${Buffer.concat(chunks).length} bytes received)`, elapsedMs: performance.now() - started });
+      finish({
+        ok: false,
+        error: `no complete response within ${timeoutMs} ms (${Buffer.concat(chunks).length} bytes received)`,
+        elapsedMs: performance.now() - started,
+      });
     }, timeoutMs);
     socket.on("data", (chunk: Buffer) => chunks.push(chunk));
     socket.on("end", () => complete());
@@ -123,7 +132,8 @@ export function sendRaw(target: { host: string; port: number }, req: RawRequest,
       // EPIPE/ECONNRESET while writing an oversized body: keep whatever reply already arrived.
       if (chunks.length > 0) complete(err.code);
       else if (err.code === "EPIPE" || err.code === "ECONNRESET") complete(`socket ${err.code}`);
-      else finish({ ok: false, error: `socket error ${err.code ?? err.message}`, elapsedMs: performance.now() - started });
+      else
+        finish({ ok: false, error: `socket error ${err.code ?? err.message}`, elapsedMs: performance.now() - started });
     });
     socket.write(encodeRequest(req, `${target.host}:${target.port}`));
   });

@@ -31,7 +31,13 @@ function text(rng: Rng, length: number): string {
 /** Matches pointer segments the way RFC 6901 escapes them. */
 export const pointerSegment = (key: string) => key.replaceAll("~", "~0").replaceAll("/", "~1");
 
-export function validValue(schema: JsonSchema, rng: Rng, hints: ValueHints, options: GenerateOptions, pointer = ""): unknown {
+export function validValue(
+  schema: JsonSchema,
+  rng: Rng,
+  hints: ValueHints,
+  options: GenerateOptions,
+  pointer = "",
+): unknown {
   const atPointer = hints.byPointer?.[pointer];
   if (atPointer) return atPointer(rng);
   if (schema.$ref) {

@@ -112,7 +112,9 @@ export function listOperations(doc: OpenApiDocument = openapiDocument): Operatio
         pathTemplate,
         security: securityOf(doc, op),
         parameters,
-        body: content ? { contentType: content[0], required: Boolean(op.requestBody?.required), schema: content[1].schema } : null,
+        body: content
+          ? { contentType: content[0], required: Boolean(op.requestBody?.required), schema: content[1].schema }
+          : null,
       });
     }
   }

@@ -46,11 +46,14 @@ export interface FuzzWorld {
   hook: TenantWorld;
   /** A DID nobody holds yet (DIDs are claimed globally, and the real Postgres is shared by every run). */
   freshDid(): string;
+  /** Another seeded person, added to `people` so the privacy oracle looks for it too. */
+  newPerson(): string;
 }
 
 async function json<T>(res: Response, what: string, status: number): Promise<T> {
   const body = await res.text();
-  if (res.status !== status) throw new Error(`fuzz fixture: ${what}: expected ${status}, got ${res.status}: ${body.slice(0, 300)}`);
+  if (res.status !== status)
+    throw new Error(`fuzz fixture: ${what}: expected ${status}, got ${res.status}: ${body.slice(0, 300)}`);
   return JSON.parse(body) as T;
 }
 
@@ -61,9 +64,16 @@ export function seededPeople(rng: Rng, count: number): string[] {
   return [...out];
 }
 
-async function openSession(server: TestServer, fixture: TenantFixture, people: [string, string]): Promise<SessionFixture> {
+async function openSession(
+  server: TestServer,
+  fixture: TenantFixture,
+  people: [string, string],
+): Promise<SessionFixture> {
   const res = await createSession(server, fixture.apiKey, {
-    participants: [{ number: people[0], label: "agent" }, { number: people[1], label: "customer" }],
+    participants: [
+      { number: people[0], label: "agent" },
+      { number: people[1], label: "customer" },
+    ],
     pool: fixture.pool,
     ttlSeconds: 86_400,
   });
@@ -72,15 +82,19 @@ async function openSession(server: TestServer, fixture: TenantFixture, people: [
 }
 
 async function newKeyId(server: TestServer, apiKey: string): Promise<{ id: string; secret: string }> {
-  return json(await server.request("/v1/api-keys", { method: "POST", apiKey, json: { name: "fuzz" } }), "creating a key", 201);
+  return json(
+    await server.request("/v1/api-keys", { method: "POST", apiKey, json: { name: "fuzz" } }),
+    "creating a key",
+    201,
+  );
 }
 
 /** One bridged call through the signed answer webhook, so calls.get has a real record to read. */
 async function placeCall(server: TestServer, fixture: TenantFixture, session: SessionFixture) {
   const sim = new VobizSimulator({ authToken: AUTH_TOKEN, answerUrl: fixture.app.answerUrl });
   const call = await sim.placeCall({ from: session.people[0], to: session.proxies[0] });
-  if (call.kind !== "dial") throw new Error(`fuzz fixture: the setup call was not bridged: ${call.status} ${call.xml.slice(0, 200)}`);
-  await server.deps.callLog.flush();
+  if (call.kind !== "dial")
+    throw new Error(`fuzz fixture: the setup call was not bridged: ${call.status} ${call.xml.slice(0, 200)}`);
   const page = await json<{ data: Array<{ id: string; callUuid: string }> }>(
     await server.request(`/v1/calls?sessionId=${session.id}`, { apiKey: fixture.apiKey }),
     "listing calls",
@@ -91,7 +105,12 @@ async function placeCall(server: TestServer, fixture: TenantFixture, session: Se
   return { callId: row.id, callUuid: call.callUuid };
 }
 
-async function tenantWorld(server: TestServer, people: [string, string], pool: string, dids: number): Promise<TenantWorld> {
+async function tenantWorld(
+  server: TestServer,
+  people: [string, string],
+  pool: string,
+  dids: number,
+): Promise<TenantWorld> {
   const fixture = await tenantWithPool(server, { dids, pool });
   const session = await openSession(server, fixture, people);
   const key = await newKeyId(server, fixture.apiKey);
@@ -107,6 +126,7 @@ async function tenantWorld(server: TestServer, people: [string, string], pool: s
 export async function buildWorld(server: TestServer, rng: Rng): Promise<FuzzWorld> {
   const url = new URL(server.baseUrl);
   const people = seededPeople(rng.fork("people"), 12);
+  const extraPeople = rng.fork("more people");
   // Pool names carry a per-run suffix so the other tenant's pool is a name the fuzzed tenant has never used.
   const run = String(rng.int(100_000, 999_999));
   const apiWorld = await tenantWorld(server, [people[0]!, people[1]!], `fuzz-${run}`, 12);
@@ -148,5 +168,13 @@ export async function buildWorld(server: TestServer, rng: Rng): Promise<FuzzWorl
     other,
     hook,
     freshDid: () => uniqueDids(1)[0]!,
+    newPerson: () => {
+      const known = new Set(people);
+      let n: string;
+      do n = seededPeople(extraPeople, 1)[0]!;
+      while (known.has(n));
+      people.push(n);
+      return n;
+    },
   };
 }

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { requireOwnedTools, type AvailableTools } from "./tools.js";
-import { childPids, freePort, killOnExit, processAlive, runCommand, waitFor } from "./processes.js";
+import { childPids, cleanUpIfOwnerDies, freePort, killOnExit, processAlive, runCommand, waitFor } from "./processes.js";
 
 export interface OwnedPostgres {
   /** postgres://postgres@127.0.0.1:PORT/maskline */
@@ -117,11 +117,19 @@ export async function startOwnedPostgres(): Promise<OwnedPostgres> {
     });
   }
 
-  // Last resort if the test process dies without destroy(): the cluster is a daemon, not our child.
-  const unregister = killOnExit(() => {
+  // Last resorts if the test process dies without destroy(): the cluster is a daemon, not our child. On exit, an
+  // immediate shutdown; if the test process is killed outright, the watchdog does the same and removes the folder.
+  const killOnExitUnregister = killOnExit(() => {
     const pid = postmasterPid();
-    if (pid && processAlive(pid)) process.kill(pid, "SIGQUIT"); // immediate shutdown
+    if (pid && processAlive(pid)) process.kill(pid, "SIGQUIT");
   });
+  const cancelWatchdog = cleanUpIfOwnerDies(
+    `pid=$(head -n 1 '${dataDir}/postmaster.pid' 2>/dev/null); [ -n "$pid" ] && kill -QUIT "$pid" 2>/dev/null; sleep 3; rm -rf '${dir}'`,
+  );
+  const unregister = () => {
+    killOnExitUnregister();
+    cancelWatchdog();
+  };
 
   try {
     await asClusterOwner(tools, "initdb", ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"], dir);

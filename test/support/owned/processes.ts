@@ -3,7 +3,8 @@
  * whose output is kept for failure messages, and a last-resort kill when the test process exits.
  *
  * afterAll hooks stop what a file started; the exit hook is for the run that never gets there (a crashed hook,
- * an interrupted worker), so that no redis-server, postgres or Maskline outlives the test process that owns it.
+ * an interrupted worker), and a per-process watchdog for a test process killed outright (SIGKILL: no hook runs),
+ * so that no redis-server, postgres or Maskline outlives the test process that owns it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -32,6 +33,26 @@ export function killOnExit(kill: () => void): () => void {
   const id = Symbol("owned process");
   lastResortKills.set(id, kill);
   return () => lastResortKills.delete(id);
+}
+
+/**
+ * For a test process that dies without running any hook (SIGKILL, an OOM kill): a detached shell that polls this
+ * process once a second and, once it is gone, runs `cleanup` (kill the owned process, remove its folder). The
+ * returned function cancels it at normal teardown.
+ */
+export function cleanUpIfOwnerDies(cleanup: string): () => void {
+  const script = 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; eval "$2"';
+  const watchdog = spawn("sh", ["-c", script, "sh", String(process.pid), cleanup], { detached: true, stdio: "ignore" });
+  watchdog.unref();
+  return () => {
+    if (watchdog.exitCode === null && watchdog.pid !== undefined) {
+      try {
+        process.kill(watchdog.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  };
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released). */
@@ -151,10 +172,12 @@ export function spawnOwned(cmd: string, args: string[], opts: { cwd?: string; en
   const unregister = killOnExit(() => {
     if (!exit) process.kill(pid, "SIGKILL");
   });
+  const cancelWatchdog = cleanUpIfOwnerDies(`kill -KILL ${pid} 2>/dev/null`);
   const exited = new Promise<Exit>((resolve) => {
     child.once("exit", (code, signal) => {
       exit = { code, signal };
       unregister();
+      cancelWatchdog();
       resolve(exit);
     });
   });

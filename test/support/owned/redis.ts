@@ -7,7 +7,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requireOwnedTools } from "./tools.js";
-import { freePort, spawnOwned, waitFor, type OwnedChild } from "./processes.js";
+import { cleanUpIfOwnerDies, freePort, spawnOwned, waitFor, type OwnedChild } from "./processes.js";
 
 export interface OwnedRedis {
   url: string;
@@ -88,6 +88,8 @@ export async function startOwnedRedis(): Promise<OwnedRedis> {
     throw err;
   }
 
+  // The folder outlives a killed test process otherwise (the server itself is watched by spawnOwned).
+  const cancelFolderWatchdog = cleanUpIfOwnerDies(`sleep 2; rm -rf '${dir}'`);
   let stopped = false;
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -110,6 +112,7 @@ export async function startOwnedRedis(): Promise<OwnedRedis> {
       try {
         await server?.stop("SIGTERM", 3_000);
       } finally {
+        cancelFolderWatchdog();
         rmSync(dir, { recursive: true, force: true });
       }
     },

@@ -58,18 +58,19 @@ export async function authenticateCarrier(
   if (typeof k !== "string" || !constantTimeEqual(k, app.url_secret)) forbidden(log, app.id, "url secret missing or wrong");
 
   const signature = verifyVobizSignature({ headers: ctx.headers, url: deps.config.publicBaseUrl + ctx.path, authToken: cached.authToken });
-  if (signature.status === "invalid") forbidden(log, app.id, `invalid ${signature.version ?? ""} signature`.trim());
+  if (signature.status === "invalid") forbidden(log, app.id, `invalid ${signature.version ?? ""} signature (${signature.reason ?? "mismatch"})`);
   if (signature.status === "absent" && app.signature_required) forbidden(log, app.id, "signature required but absent");
 
-  const nonce = signature.nonce;
+  // Every nonce that verified is checked: a request signed under two families with different nonces, replayed with
+  // one family's headers removed, must not pass on the nonce that was never recorded.
+  const nonces = signature.status === "valid" ? (signature.nonces ?? (signature.nonce ? [signature.nonce] : [])) : [];
   const fingerprint = `${endpoint}|${fields.CallUUID ?? ""}|${fields.Event ?? ""}`;
-  const nonceChecked =
-    nonce === undefined
-      ? Promise.resolve()
-      : deps.replayGuard.check({ tenantId: app.tenant_id, appId: app.id, nonce }, fingerprint, deadline).then((verdict) => {
-          if (verdict === "replay") forbidden(log, app.id, "replayed nonce");
-          if (verdict === "retry") log.info({ appId: app.id, callUuid: fields.CallUUID }, "carrier retried a request under its nonce");
-        });
+  const nonceChecked = Promise.all(
+    nonces.map((nonce) => deps.replayGuard.check({ tenantId: app.tenant_id, appId: app.id, nonce }, fingerprint, deadline)),
+  ).then((verdicts) => {
+    if (verdicts.includes("replay")) forbidden(log, app.id, "replayed nonce");
+    if (verdicts.includes("retry")) log.info({ appId: app.id, callUuid: fields.CallUUID }, "carrier retried a request under its nonce");
+  });
   nonceChecked.catch(() => undefined); // awaited by the caller; this only keeps an early rejection from being "unhandled"
   return { app, nonceChecked };
 }
