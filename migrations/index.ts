@@ -5,6 +5,7 @@ import * as personActiveIndex from "./003_person_active_index.js";
 import * as retentionIndexes from "./004_retention_indexes.js";
 import * as callPathHardening from "./005_call_path_hardening.js";
 import * as idempotencyClaims from "./006_idempotency_claims.js";
+import * as callUuidLookup from "./007_call_uuid_lookup.js";
 
 // A static list instead of a directory scan, so migrations run the same under tsx, vitest and a bundle.
 const migrations: Record<string, Knex.Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Knex.Migration> = {
   "004_retention_indexes": retentionIndexes,
   "005_call_path_hardening": callPathHardening,
   "006_idempotency_claims": idempotencyClaims,
+  "007_call_uuid_lookup": callUuidLookup,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

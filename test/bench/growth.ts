@@ -6,7 +6,8 @@
  */
 import type { Keyring } from "../../server/src/crypto/keyring.js";
 import { connectBench, databaseUrl, GROWTH_DB, recreateDatabase } from "./db.js";
-import { stopProcess } from "./processes.js";
+import { setServerRssProbe } from "./loadgen-runner.js";
+import { sampleMemory, stopProcess } from "./processes.js";
 import type { Profile } from "./profiles.js";
 import { measureGrowth, type GrowthFigures } from "./scenarios/growth.js";
 import { startBenchServer, type BenchServerOptions } from "./server.js";
@@ -21,6 +22,8 @@ export async function runGrowthPhase(
   log(`growth phase: recreating database ${GROWTH_DB}, starting a server on it`);
   await recreateDatabase(GROWTH_DB);
   const { server, origin } = await startBenchServer({ ...serverOptions, databaseUrl: databaseUrl(GROWTH_DB), logName: "server-growth.log" });
+  const memory = sampleMemory(server.pid);
+  setServerRssProbe(() => memory.phasePeakMiB());
   const db = await connectBench(GROWTH_DB);
   try {
     // Before the server's first query on them (a storage parameter change invalidates cached plans).
@@ -29,8 +32,10 @@ export async function runGrowthPhase(
     log(`  setup through the API: tenant, app, ${profile.dids} DIDs`);
     const tenant = await setupTenant(origin, serverOptions.adminToken, profile.dids);
     log(`  growing to ${profile.growth.targetSessions.toLocaleString("en-US")} sessions through the API, answers interleaved`);
-    return await measureGrowth({ origin, db, tenant, timing: profile.timing, log }, keys, profile.growth);
+    const figures = await measureGrowth({ origin, db, tenant, timing: profile.timing, log }, keys, profile.growth);
+    return { ...figures, serverMemory: memory.read() };
   } finally {
+    memory.stop();
     await db.end().catch(() => undefined);
     await stopProcess(server.child);
   }

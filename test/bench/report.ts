@@ -1,10 +1,14 @@
-/** The report: targets from issue 4, pass/fail with margins, the printed table and the JSON files. */
+/**
+ * The report: targets from issue 4 (and finding 5's growth phase), pass/fail with margins, the printed tables and
+ * the JSON files.
+ */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AnswerFigures, BareFigures } from "./scenarios/answer.js";
 import type { LoadResult } from "./loadgen.js";
 import { SKEWED_OTHER_CORES } from "./loadgen-runner.js";
 import type { CreateFigures } from "./scenarios/create.js";
+import type { GrowthFigures } from "./scenarios/growth.js";
 import type { PreloadResult } from "./preload.js";
 import type { MemoryReading } from "./processes.js";
 import type { RoutingQueryFigures } from "./explain.js";
@@ -19,6 +23,8 @@ export const TARGETS = {
   createRate: 500,
   createP99Ms: 25,
   flatnessPct: 20,
+  /** Growth phase: create and answer rates at the end within this much of the start (hardening finding 5). */
+  growthPct: 20,
   peakRssMiB: 250,
 } as const;
 
@@ -59,6 +65,8 @@ export interface BenchReport {
   /** The first bare measurement (with its fixed-rate run). */
   bare?: BareFigures;
   levels: LevelReport[];
+  /** The growth phase: a fresh database grown from empty through the API, never analyzed. */
+  growth?: GrowthFigures;
   memory?: MemoryReading;
   checks: Check[];
   profiles?: ProfileSummary[];
@@ -137,7 +145,71 @@ export function computeChecks(report: BenchReport): Check[] {
       });
     }
   }
+  if (report.growth) checks.push(...growthChecks(report.growth));
   if (report.memory) checks.push(atMost("server peak RSS (VmHWM)", "run", report.memory.vmHwmMiB, TARGETS.peakRssMiB, " MiB"));
+  return checks;
+}
+
+/** Rates of a few consecutive growth steps: their mean is what start and end compare (one short window is noisy). */
+export interface GrowthEnd {
+  steps: number[];
+  /** Live sessions when the first of them started, and when the last of them started. */
+  fromSessions: number;
+  toSessions: number;
+  createPerSecond: number;
+  answerPerSecond: number;
+}
+
+/** How many steps make the start and the end: up to 3 each, never overlapping. */
+export const GROWTH_END_STEPS = 3;
+
+function growthEnd(steps: GrowthFigures["steps"]): GrowthEnd {
+  const mean = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) / xs.length);
+  return {
+    steps: steps.map((x) => x.step),
+    fromSessions: steps[0]!.sessions,
+    toSessions: steps[steps.length - 1]!.sessions,
+    createPerSecond: mean(steps.map((x) => x.create.okPerSecond)),
+    answerPerSecond: mean(steps.map((x) => x.answer.okPerSecond)),
+  };
+}
+
+/** The growth phase's start (its first steps) and end (its last steps), measured minutes apart in the same run. */
+export function growthSpan(growth: GrowthFigures) {
+  const n = growth.steps.length;
+  const k = Math.min(GROWTH_END_STEPS, Math.floor(n / 2));
+  if (k === 0) return undefined;
+  const first = growthEnd(growth.steps.slice(0, k));
+  const last = growthEnd(growth.steps.slice(n - k));
+  return { first, last, scale: `growth ${scaleLabel(first.fromSessions)}→${scaleLabel(last.toSessions)}` };
+}
+
+function growthChecks(growth: GrowthFigures): Check[] {
+  const span = growthSpan(growth);
+  if (!span) return [{ metric: "growth phase", scale: "growth", target: "≥ 2 steps", value: growth.steps.length, pass: false, margin: "too few steps" }];
+  const checks: Check[] = [];
+  for (const [metric, pick] of [
+    ["growth: create rate change", (e: GrowthEnd) => e.createPerSecond],
+    ["growth: answer rate change", (e: GrowthEnd) => e.answerPerSecond],
+  ] as const) {
+    const a = pick(span.first);
+    const b = pick(span.last);
+    const v = a === 0 ? null : Math.round(((b - a) / a) * 1000) / 10;
+    const pass = v === null ? null : Math.abs(v) < TARGETS.growthPct;
+    const margin = v === null ? "not measured" : pass ? "" : `over by ${Math.round((Math.abs(v) - TARGETS.growthPct) * 10) / 10} points`;
+    checks.push({ metric, scale: span.scale, target: `|Δ| < ${TARGETS.growthPct}%`, value: v, pass, margin });
+  }
+  const reached = growth.reachedSessions >= growth.targetSessions;
+  checks.push({
+    metric: "growth: sessions reached",
+    scale: span.scale,
+    target: `≥ ${growth.targetSessions}`,
+    value: growth.reachedSessions,
+    pass: reached,
+    margin: reached ? "" : `stopped at the time limit (${Math.round(growth.growMs / 1000)} s)`,
+  });
+  const bad = growth.steps.reduce((n, s) => n + s.create.bad + s.answer.bad, 0);
+  checks.push({ metric: "growth: non-201 creates / non-Dial answers", scale: span.scale, target: "0", value: bad, pass: bad === 0, margin: bad === 0 ? "" : `${bad} bad` });
   return checks;
 }
 
@@ -256,6 +328,7 @@ export function renderTable(report: BenchReport): string {
         `CPU ms/req bare|gen ${fmt(b.saturation.cpu?.msPerReply.bare, 3)}|${fmt(b.saturation.cpu?.msPerReply.loadgen, 3)}`,
     );
   }
+  if (report.growth) out.push(renderGrowth(report.growth));
   for (const c of report.checks.filter((c) => c.scale.includes("→") || c.scale === "run")) {
     out.push(`${c.metric} (${c.scale}): ${fmt(c.value, 1)} target ${c.target}${mark(c.pass)} ${c.margin}`);
   }
@@ -270,6 +343,40 @@ export function renderTable(report: BenchReport): string {
   const failed = report.checks.filter((c) => c.pass === false);
   out.push(failed.length === 0 ? "all targets met" : `targets missed: ${failed.map((c) => `${c.metric} @ ${c.scale} (${c.margin})`).join("; ")}`);
   return out.join("\n");
+}
+
+/** The growth phase's steps, one row each, and the start→end comparison. */
+export function renderGrowth(growth: GrowthFigures): string {
+  const rows: string[][] = [
+    ["growth step", "live sessions", "call rows", "create/s", "create p99 (ms)", "answer/s", "answer p99 (ms)", "rows read /create|/answer"],
+    ...growth.steps.map((s) => [
+      String(s.step),
+      fmt(s.sessions),
+      fmt(s.calls),
+      `${fmt(s.create.okPerSecond)}${(s.create.otherCores ?? 0) > SKEWED_OTHER_CORES ? "*" : ""}`,
+      fmt(s.create.p99Ms, 1),
+      `${fmt(s.answer.okPerSecond)}${(s.answer.otherCores ?? 0) > SKEWED_OTHER_CORES ? "*" : ""}`,
+      fmt(s.answer.p99Ms, 1),
+      s.create.rowsReadPerRequest === undefined ? "" : `${fmt(s.create.rowsReadPerRequest)}|${fmt(s.answer.rowsReadPerRequest)}`,
+    ]),
+  ];
+  const analyzed = growth.analyzedTables.length ? `tables with statistics: ${growth.analyzedTables.join(", ")}` : "no table analyzed";
+  const head =
+    `growth from empty through the API (database ${growth.database}, nothing preloaded, ${analyzed}; ` +
+    `server autovacuum ${growth.autovacuum}, off for these tables): ${fmt(growth.reachedSessions)} sessions, ` +
+    `${fmt(growth.calls)} call rows in ${fmt(growth.growMs / 1000, 0)} s`;
+  const lines = [head, table(rows)];
+  const span = growthSpan(growth);
+  if (span) {
+    const ratio = (a: number, b: number) => (a === 0 ? "–" : fmt(b / a, 2));
+    lines.push(
+      `growth start (steps ${span.first.steps.join(",")}, ${fmt(span.first.fromSessions)}–${fmt(span.first.toSessions)} sessions) → ` +
+        `end (steps ${span.last.steps.join(",")}, ${fmt(span.last.fromSessions)}–${fmt(span.last.toSessions)} sessions), mean rates: ` +
+        `create ${fmt(span.first.createPerSecond)} → ${fmt(span.last.createPerSecond)}/s (× ${ratio(span.first.createPerSecond, span.last.createPerSecond)}), ` +
+        `answer ${fmt(span.first.answerPerSecond)} → ${fmt(span.last.answerPerSecond)}/s (× ${ratio(span.first.answerPerSecond, span.last.answerPerSecond)})`,
+    );
+  }
+  return lines.join("\n");
 }
 
 /**

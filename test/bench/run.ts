@@ -1,11 +1,12 @@
 /**
- * `pnpm bench [--quick] [--profile] [--only=bare,answer,create] [--levels=10000,100000] [--no-half | --half]`
+ * `pnpm bench [--quick] [--profile] [--only=bare,answer,create,growth] [--levels=10000,100000] [--no-half | --half]`
  *
  * Starts PostgreSQL and Redis (.ci/services.sh), recreates the `maskline_bench` database, starts the real server
  * and the bare Koa baseline as their own processes, sets up a tenant/app/DID pool through the public API, then for
- * each scale level bulk-loads live sessions and measures the answer webhook and session creation. Prints a table,
- * writes test/bench/reports/latest.json (and a timestamped copy), and stops everything it started, also on failure
- * or Ctrl-C. See test/bench/README.md.
+ * each scale level bulk-loads live sessions and measures the answer webhook and session creation. Then the growth
+ * phase: a second server on a fresh `maskline_bench_growth` database, grown from empty through the API without
+ * ANALYZE (growth.ts). Prints the tables, writes test/bench/reports/latest.json (and a timestamped copy), and stops
+ * everything it started, also on failure or Ctrl-C. See test/bench/README.md.
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -37,8 +38,11 @@ import { setServerRssProbe } from "./loadgen-runner.js";
 import type { CreatePeopleState } from "./scenarios/create.js";
 import { FULL, QUICK, type Profile } from "./profiles.js";
 import { setupTenant } from "./setup.js";
+import { runGrowthPhase } from "./growth.js";
+import { startBenchServer } from "./server.js";
 
 const REPORT_DIR = join(REPO_ROOT, "test/bench/reports");
+const SCENARIOS = ["bare", "answer", "create", "growth"] as const;
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/9"; // its own logical database: nothing shared is touched
 
 function parseArgs(argv: string[]) {
@@ -48,11 +52,11 @@ function parseArgs(argv: string[]) {
   const profile: Profile = structuredClone(quick ? QUICK : FULL);
   const levels = value("levels");
   if (levels) profile.levels = levels.split(",").map((s) => Number(s.replace(/_/g, "")));
-  const only = new Set((value("only") ?? "bare,answer,create").split(","));
+  const only = new Set((value("only") ?? SCENARIOS.join(",")).split(","));
   // Quick mode skips the half-saturation runs unless --half asks for them (it keeps the run near a minute).
   const noHalf = flag("no-half") || (quick && !flag("half"));
   // Only a run of everything, as documented, may replace the report the README cites (latest.json).
-  const complete = !quick && !levels && only.size === 3 && !flag("profile") && process.env.BENCH_RATE_LIMIT === undefined;
+  const complete = !quick && !levels && SCENARIOS.every((x) => only.has(x)) && !flag("profile") && process.env.BENCH_RATE_LIMIT === undefined;
   return { quick, cpuProf: flag("profile"), noHalf, profile, only, complete };
 }
 
@@ -162,7 +166,8 @@ async function main() {
     const env = { origin, db: dbA, tenant, timing: profile.timing, log };
 
     let loaded = 0;
-    for (const target of profile.levels) {
+    const levelsWanted = args.only.has("bare") || args.only.has("answer") || args.only.has("create");
+    for (const target of levelsWanted ? profile.levels : []) {
       assertAlive(server, "the server");
       const label = scaleLabel(target);
       log(`level ${label}: preloading ${(target - loaded).toLocaleString("en-US")} sessions (COPY, real keyring)`);
@@ -200,6 +205,16 @@ async function main() {
     log("stopping the server");
     await stopProcess(server.child);
     report.memory = memory.read();
+    memory.stop();
+    if (args.only.has("growth")) {
+      try {
+        report.growth = await runGrowthPhase(serverOptions, keys, profile, log);
+      } catch (err) {
+        const message = `growth phase: ${err instanceof Error ? err.message : String(err)}`;
+        report.errors.push(message);
+        log(`  FAILED ${message}`);
+      }
+    }
     if (args.cpuProf) {
       const dir = join(workDir, "profile");
       // The main thread's profile is the largest (the tsx loader thread writes a small one too).

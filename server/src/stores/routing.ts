@@ -110,17 +110,20 @@ export type AnswerLookupRow = { [K in keyof ActiveRouteRow]: ActiveRouteRow[K] |
 
 /**
  * Always one row. A CallUUID that already has a call row is answered from it whatever Redis remembers (a retry, a
- * replay after FLUSHALL), and the check rides on the routing lookup instead of costing a statement of its own:
- * calls (tenant_id, call_uuid) is a unique index probe.
+ * replay after FLUSHALL), and the check rides on the routing lookup instead of costing a statement of its own. As
+ * in the route's steps, the probe's only index condition is the key of the index meant for it (calls_call_uuid_tenant,
+ * migration 007) and the tenant is checked on the row (OFFSET 0 fences the subquery, so the planner cannot pull the
+ * tenant check into the scan), so no statistics can turn it into a walk of the tenant's calls. A CallUUID another
+ * tenant also used only adds its row to the probe, filtered out by the ON clause.
  */
 export const ANSWER_LOOKUP_SQL = `
 SELECT r.*, c.reply_enc AS earlier_reply_enc
   FROM (SELECT 1) AS one
   LEFT JOIN LATERAL (${ACTIVE_ROUTE_SQL}) AS r ON true
-  LEFT JOIN calls c ON c.tenant_id = $5 AND c.call_uuid = $6`;
+  LEFT JOIN LATERAL (SELECT tenant_id, reply_enc FROM calls WHERE call_uuid = $5 OFFSET 0) AS c ON c.tenant_id = $6`;
 
 export async function findAnswerRoute(db: Knex, key: RouteKey, callUuid: string): Promise<AnswerLookupRow> {
-  const { rows } = await preparedQuery<AnswerLookupRow>(db, "answer_lookup", ANSWER_LOOKUP_SQL, [...bindings(key), key.tenantId, callUuid]);
+  const { rows } = await preparedQuery<AnswerLookupRow>(db, "answer_lookup", ANSWER_LOOKUP_SQL, [...bindings(key), callUuid, key.tenantId]);
   return rows[0]!;
 }
 

@@ -11,6 +11,7 @@ import type { Keyring } from "../../../server/src/crypto/keyring.js";
 import type { CpuGroup } from "../cpu.js";
 import type { LoadResult } from "../loadgen.js";
 import { runLoad } from "../loadgen-runner.js";
+import type { MemoryReading } from "../processes.js";
 import { scalar } from "../db.js";
 import { withDbWork } from "../dbstats.js";
 import { CREATE_PREFIX, PERSON_DIGITS, person } from "../people.js";
@@ -24,6 +25,8 @@ export interface GrowthConfig {
   answerWindowMs: number;
   /** Unrecorded lead-in of every load (each runs in a fresh load-generator process with fresh connections). */
   loadWarmupMs: number;
+  /** The server's first traffic, creates then answers for this long each, not recorded (JIT, pools, caches). */
+  serverWarmupMs: number;
   createConnections: number;
   answerConnections: number;
   /** Busy drivers per step, their share of sessions and their cap, as in the create scenario. */
@@ -69,6 +72,8 @@ export interface GrowthFigures {
   calls: number;
   steps: GrowthStep[];
   growMs: number;
+  /** The phase's own server (added by growth.ts). */
+  serverMemory?: MemoryReading;
 }
 
 function compact(load: LoadResult & { dbPerRequest?: Record<string, number> }): GrowthLoad {
@@ -143,8 +148,8 @@ export async function measureGrowth(env: ScenarioEnv, keys: Keyring, cfg: Growth
 
   // The server's first traffic, on tables of a few rows: JIT, and the plans its connections keep. Not recorded.
   env.log("  growth warm-up (not recorded): creates, then answers, on an empty database");
-  await creates(1_000, 0);
-  await answers(1_000, 0);
+  await creates(cfg.serverWarmupMs, 0);
+  await answers(cfg.serverWarmupMs, 0);
 
   const steps: GrowthStep[] = [];
   const t0 = performance.now();
