@@ -198,4 +198,17 @@ describeWithOwnedServices("fault: the service is killed with SIGKILL under concu
     const ready = await api.request("/readyz");
     expect(ready.status, describeReply(ready)).toBe(200);
   });
+  it("SIGTERM under traffic, with a webhook no carrier would send among it, stops the service within its grace", async () => {
+    const [a, b] = people(2) as [string, string];
+    const session = liveSessionFrom((await api.request("/v1/sessions", { method: "POST", apiKey: t.apiKey, json: sessionBody(a, b) })).body, a, b);
+    // The request that once jammed the call-row writer for every tenant (and with it, shutdown).
+    const bad = await sim.request(t.app.answerUrl, { CallUUID: "nul\u0000uuid", From: a, To: session.dA, Event: "StartApp" });
+    expect(bad.status).toBe(422);
+    const inFlight = Array.from({ length: 20 }, () => sim.placeCall({ from: a, to: session.dA }).catch(() => null));
+    const started = performance.now();
+    const exit = await service().kill("SIGTERM");
+    await Promise.all(inFlight);
+    expect(exit, service().logs().slice(-2_000)).toMatchObject({ code: 0 });
+    expect(performance.now() - started).toBeLessThan(15_000);
+  }, 60_000);
 });
