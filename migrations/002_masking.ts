@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 
-// Apps, masking DIDs, sessions, participants and calls: design.md sections 3 and 4.
+// Apps, masking DIDs, sessions, participants and calls: docs/architecture.md.
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable("apps", (t) => {
     t.text("id").primary();
@@ -71,7 +71,7 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp("released_at", { useTz: true });
     t.index(["session_id"]);
   });
-  // The allocation invariant (design.md section 4): one active row per (tenant, person, DID).
+  // The allocation invariant (docs/architecture.md, "The allocation invariant"): one active row per (tenant, person, DID).
   await knex.raw(
     `CREATE UNIQUE INDEX participants_active_pairing ON participants (tenant_id, proxy_number_id, number_bidx) WHERE active`,
   );

@@ -1,5 +1,5 @@
 /**
- * A stand-in for the Vobiz carrier, following docs/vobiz.md exactly, for integration tests and the local demo.
+ * A stand-in for the Vobiz carrier, following docs/carrier-protocol.md exactly, for integration tests and the local demo.
  *
  * It plays the carrier's side of one call: the signed Answer URL request, reading the VobizXML reply the way Vobiz
  * would (malformed XML = cause 8011, non-2xx = 7011), then the `<Dial action>` callback and the hangup notice.
@@ -144,7 +144,7 @@ export interface HangupNotice {
 
 const XML_CONTENT_TYPES = /^(application|text)\/xml\b/i;
 
-// Numeric codes from docs/vobiz.md section 5; the names are Plivo-style labels (Vobiz does not document them).
+// Numeric codes from docs/carrier-protocol.md section 4; the names are Plivo-style labels (Vobiz does not document them).
 const HANGUP_CAUSE_NAMES: Record<number, string> = {
   4000: "Normal Hangup",
   3000: "No Answer",

@@ -1,5 +1,5 @@
 /**
- * Reads a VobizXML reply the way the carrier would (docs/vobiz.md section 2) and classifies it for tests.
+ * Reads a VobizXML reply the way the carrier would (docs/carrier-protocol.md section 2) and classifies it for tests.
  *
  * Kept apart from the simulator so unit tests can check XML the server produced without any HTTP. The parser is a
  * real one (fast-xml-parser, validated first), never a regex: the point is to catch what would make Vobiz drop a call.
@@ -49,7 +49,7 @@ export interface ParsedVobizXml {
   /** Why the XML is invalid (kind `invalid_xml` only). */
   error?: string;
   /**
-   * Breaches of the protocol that a parser alone would not catch but docs/vobiz.md forbids (undocumented Hangup
+   * Breaches of the protocol that a parser alone would not catch but docs/carrier-protocol.md forbids (undocumented Hangup
    * reason, relative URLs, Dial without callerId, reply over 100 KB, ...). Tests should normally expect none.
    */
   problems: string[];

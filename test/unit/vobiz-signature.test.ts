@@ -8,7 +8,7 @@ import {
 } from "../../server/src/vobiz/signature.js";
 import { VobizSimulator } from "../sim/vobiz-simulator.js";
 
-// The test vector from docs/vobiz.md section 3.
+// The test vector from docs/carrier-protocol.md section 3.
 const TOKEN = "test-auth-token";
 const URL_WITH_QUERY = "https://masking.example.com/vobiz/answer?x=1";
 const NONCE = "12345678901234567890";

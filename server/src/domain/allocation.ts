@@ -1,7 +1,7 @@
 /**
  * Which masking DID a person gets in a new session: a pure decision, no I/O.
  *
- * The invariant (design.md §4) is that a person and a DID meet in at most one active participant row, so
+ * The invariant (docs/architecture.md, "The allocation invariant") is that a person and a DID meet in at most one active participant row, so
  * the candidates are the pool's DIDs minus the ones this person already holds. Among those, the DID the
  * person had last time wins (people keep seeing the same number); otherwise the choice is random, which
  * spreads load over the pool without any counter that every allocation would have to update.

@@ -1,5 +1,5 @@
 /**
- * What an inbound call should do (design.md §5 step 5), decided without I/O so every rule is unit-tested on its own.
+ * What an inbound call should do (docs/architecture.md, "A call", step 4), decided without I/O so every rule is unit-tested on its own.
  *
  * Inputs are what the routing store found for (caller, dialled DID): the active pairing if there is one, else the
  * caller's most recent ended pairing on that DID (only to tell "session closed/expired" from "unknown caller").

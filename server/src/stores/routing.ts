@@ -1,5 +1,5 @@
 /**
- * The answer path's lookups (design.md §4–§5). By the allocation invariant, a (tenant, DID, person) triple is in at
+ * The answer path's lookups (docs/architecture.md, "The allocation invariant" and "A call"). By the allocation invariant, a (tenant, DID, person) triple is in at
  * most one active participant row, so (caller, dialled DID) names at most one session and the other participant in
  * it. Everything is scoped by the app the webhook URL named: another app's or tenant's DIDs never match.
  */

@@ -1,5 +1,5 @@
 /**
- * Vobiz request signatures (V3 and V2, each with its sub-account "MA" variant), as described in docs/vobiz.md section 3.
+ * Vobiz request signatures (V3 and V2, each with its sub-account "MA" variant), as described in docs/carrier-protocol.md section 3.
  *
  * Vobiz signs only `scheme://host[:port]/path` plus a per-request nonce: not the body, not the query string. A valid
  * signature therefore proves who sent the request, not what it says; callers pair it with the URL secret and a

@@ -1,5 +1,5 @@
 /**
- * The few VobizXML replies the answer path needs (docs/vobiz.md section 2), built by string concatenation.
+ * The few VobizXML replies the answer path needs (docs/carrier-protocol.md section 2), built by string concatenation.
  *
  * This runs on the hot path, so there is no DOM or builder library: each reply is a handful of concatenations.
  * The one thing that must never go wrong is escaping: a bare `&` or `<` in a tenant's message or in a URL makes
