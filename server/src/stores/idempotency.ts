@@ -80,7 +80,6 @@ export async function completeIdempotencyKey(
   return completed === 1;
 }
 
-/** Lets the key run again, unless the claim was taken over or already holds a result. */
 /** A live request's heartbeat: its claim stays fresh, so only a request that died is ever taken for abandoned. */
 export async function renewIdempotencyKey(db: Knex, ref: IdempotencyRef, token: string): Promise<void> {
   await db<IdempotencyRow>("idempotency_keys")
@@ -89,10 +88,7 @@ export async function renewIdempotencyKey(db: Knex, ref: IdempotencyRef, token: 
     .update({ claimed_at: db.fn.now() as unknown as Date });
 }
 
+/** Lets the key run again, unless the claim was taken over or already holds a result. */
 export async function releaseIdempotencyKey(db: Knex, ref: IdempotencyRef, token: string) {
   await db<IdempotencyRow>("idempotency_keys").where(ref).where({ claim_token: token }).whereNull("completed_at").delete();
-}
-
-export async function purgeIdempotencyKeys(db: Knex, olderThan: Date): Promise<number> {
-  return db<IdempotencyRow>("idempotency_keys").where("created_at", "<", olderThan).delete();
 }
