@@ -10,6 +10,8 @@ export default defineConfig({
     fileParallelism: true,
     pool: "forks",
     globalSetup: ["test/support/global-setup.ts"],
+    // Every file's server statements are checked for a tenant filter after its tests (docs/scaling.md).
+    setupFiles: ["test/support/sql-audit-setup.ts"],
     reporters: ["default", "./test/support/summary-reporter.ts"],
   },
 });

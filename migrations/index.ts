@@ -6,6 +6,8 @@ import * as retentionIndexes from "./004_retention_indexes.js";
 import * as callPathHardening from "./005_call_path_hardening.js";
 import * as idempotencyClaims from "./006_idempotency_claims.js";
 import * as callUuidLookup from "./007_call_uuid_lookup.js";
+import * as jobsOutbox from "./008_jobs_outbox.js";
+import * as tenantKeys from "./009_tenant_keys.js";
 
 // A static list instead of a directory scan, so migrations run the same under tsx, vitest and a bundle.
 const migrations: Record<string, Knex.Migration> = {
@@ -16,6 +18,8 @@ const migrations: Record<string, Knex.Migration> = {
   "005_call_path_hardening": callPathHardening,
   "006_idempotency_claims": idempotencyClaims,
   "007_call_uuid_lookup": callUuidLookup,
+  "008_jobs_outbox": jobsOutbox,
+  "009_tenant_keys": tenantKeys,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -10,12 +10,17 @@ export default defineConfig({
   sourcemap: true,
   splitting: false,
   treeshake: false,
-  // The generated schema is type-only; bundle it (and inline it into the declarations) so the published package
-  // never refers to the private workspace package `@maskline/openapi`.
+  // Bundle the generated spec files (the schema's types inlined into the declarations, the constants' values into the
+  // code) so the published package never refers to the private workspace package `@maskline/openapi`.
   noExternal: ["@maskline/openapi"],
   external: ["openapi-fetch"],
   dts: {
     resolve: [/^@maskline\/openapi(\/.*)?$/],
-    compilerOptions: { paths: { "@maskline/openapi/schema": ["../openapi/generated/schema.ts"] } },
+    compilerOptions: {
+      paths: {
+        "@maskline/openapi/schema": ["../openapi/generated/schema.ts"],
+        "@maskline/openapi/constants": ["../openapi/generated/constants.ts"],
+      },
+    },
   },
 });

@@ -393,7 +393,10 @@ export interface components {
                 message: string;
             }[];
         };
-        /** @enum {string} */
+        /**
+         * @description The stable code of a problem. `x-error-table` gives each code's HTTP status and the problem's `title`, in the enum's order; where several codes share a status, the first is the code of that bare status.
+         * @enum {string}
+         */
         ErrorCode: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "pool_exhausted" | "idempotency_conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "headers_too_large" | "internal_error" | "unavailable";
         Health: {
             /** @enum {string} */
@@ -427,6 +430,7 @@ export interface components {
         /** @description Days ended sessions and call records are kept before they are purged. */
         RetentionDays: number;
         TenantSettings: {
+            /** @default 90 */
             retentionDays: components["schemas"]["RetentionDays"];
         };
         UpdateTenantSettingsRequest: {
@@ -462,7 +466,7 @@ export interface components {
         CreateApiKeyRequest: {
             name?: string;
         };
-        /** @description What callers hear when a call is not connected. Unset fields use the defaults. */
+        /** @description What callers hear when a call is not connected. A field left unset (or blank) is spoken as its `x-fallback`; the fallback is not written into the app, so an app's `messages` shows only what was set. */
         AppMessages: {
             /** @description Unknown caller or number. */
             notInService?: string;
@@ -501,6 +505,7 @@ export interface components {
             vobizAuthToken: string;
             /** @default true */
             signatureRequired?: boolean;
+            /** @default IN */
             defaultCountry?: components["schemas"]["CountryCode"];
             /** @default 30 */
             ringTimeoutSeconds?: number;
@@ -539,6 +544,7 @@ export interface components {
         ImportNumbersRequest: {
             appId: components["schemas"]["ResourceId"];
             numbers: components["schemas"]["PhoneNumberInput"][];
+            /** @default default */
             pool?: components["schemas"]["PoolName"];
         };
         Pool: {
@@ -594,9 +600,11 @@ export interface components {
         };
         CreateSessionRequest: {
             participants: components["schemas"]["ParticipantInput"][];
+            /** @default two_way */
             mode?: components["schemas"]["SessionMode"];
             /** @default 3600 */
             ttlSeconds?: number;
+            /** @default default */
             pool?: components["schemas"]["PoolName"];
             reference?: string;
             metadata?: components["schemas"]["Metadata"];
@@ -644,7 +652,7 @@ export interface components {
             data: components["schemas"]["Call"][];
             nextCursor: components["schemas"]["Cursor"];
         };
-        /** @description The fields Vobiz posts (exact casing); unknown fields are accepted and ignored. */
+        /** @description The fields Vobiz posts that Maskline reads (exact casing); other fields are accepted and ignored. */
         VobizCallback: {
             CallUUID?: string;
             From?: string;
@@ -664,6 +672,8 @@ export interface components {
             DialHangupCause?: string;
             DialALegUUID?: string;
             DialBLegUUID?: string;
+            DialBLegDuration?: string;
+            DialBLegBillDuration?: string;
         } & {
             [key: string]: string;
         };

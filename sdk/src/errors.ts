@@ -1,3 +1,4 @@
+import { ERROR_CODE_FOR_STATUS } from "@maskline/openapi/constants";
 import type { ErrorCode, FieldError, Problem } from "./types.js";
 
 /** A stable error code: one of the API's `ErrorCode`s, or an SDK-side one (`connection_error`, `timeout`, …). */
@@ -107,7 +108,7 @@ export class ConnectionError extends MasklineError {
 
 type ErrorClass = new (init: MasklineErrorInit) => MasklineError;
 
-const byCode: Record<string, ErrorClass> = {
+const byCode: Partial<Record<ErrorCode, ErrorClass>> = {
   unauthorized: AuthenticationError,
   forbidden: PermissionDeniedError,
   not_found: NotFoundError,
@@ -120,20 +121,8 @@ const byCode: Record<string, ErrorClass> = {
   unavailable: ServerError,
 };
 
-const codeByStatus: Record<number, ErrorCode> = {
-  400: "bad_request",
-  401: "unauthorized",
-  403: "forbidden",
-  404: "not_found",
-  405: "method_not_allowed",
-  409: "conflict",
-  413: "payload_too_large",
-  415: "unsupported_media_type",
-  422: "validation_failed",
-  429: "rate_limited",
-  500: "internal_error",
-  503: "unavailable",
-};
+// The API's code for a bare status (a response without a problem body): the spec's error table.
+const codeByStatus: Readonly<Record<number, ErrorCode>> = ERROR_CODE_FOR_STATUS;
 
 function classForStatus(status: number): ErrorClass {
   if (status === 401) return AuthenticationError;

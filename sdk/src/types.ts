@@ -3,17 +3,21 @@
  * The declaration bundle inlines them (see tsup.config.ts), so the published package needs no private workspace package.
  */
 import type { components, operations, paths } from "@maskline/openapi/schema";
+import type { SCHEMA_DEFAULTS } from "@maskline/openapi/constants";
 
 export type { components, operations, paths };
 
 type Schemas = components["schemas"];
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
+type SchemaDefaults = typeof SCHEMA_DEFAULTS;
 /**
- * The generator (openapi-typescript, `defaultNonNullable` on) marks every property that has a spec `default` as
- * required. That is right for responses but not for request bodies, where the server applies the default; these
- * request types make such properties optional again.
+ * A request body with every property that has a spec `default` optional, since the server fills it in. The
+ * generated types already have them optional (scripts/gen.mjs runs openapi-typescript with `defaultNonNullable`
+ * off); taking the keys from the spec's defaults keeps it so for each default the spec gains, whatever that setting.
  */
-type DefaultsOptional<T, K extends keyof T> = Simplify<Omit<T, K> & Partial<Pick<T, K>>>;
+type RequestBody<N extends keyof Schemas & keyof SchemaDefaults> = Simplify<
+  Omit<Schemas[N], keyof SchemaDefaults[N]> & Partial<Pick<Schemas[N], keyof SchemaDefaults[N] & keyof Schemas[N]>>
+>;
 type Query<Op extends keyof operations> = NonNullable<operations[Op]["parameters"]["query"]>;
 
 export type Problem = Schemas["Problem"];
@@ -30,12 +34,12 @@ export type CreateApiKeyRequest = Schemas["CreateApiKeyRequest"];
 
 export type App = Schemas["App"];
 export type AppMessages = Schemas["AppMessages"];
-export type CreateAppRequest = DefaultsOptional<Schemas["CreateAppRequest"], "signatureRequired" | "ringTimeoutSeconds">;
+export type CreateAppRequest = RequestBody<"CreateAppRequest">;
 export type UpdateAppRequest = Schemas["UpdateAppRequest"];
 
 export type MaskingNumber = Schemas["MaskingNumber"];
 export type NumberStatus = Schemas["NumberStatus"];
-export type ImportNumbersRequest = Schemas["ImportNumbersRequest"];
+export type ImportNumbersRequest = RequestBody<"ImportNumbersRequest">;
 export type NumberImportResult = Schemas["NumberImportResult"];
 
 export type Pool = Schemas["Pool"];
@@ -45,7 +49,7 @@ export type SessionStatus = Schemas["SessionStatus"];
 export type SessionMode = Schemas["SessionMode"];
 export type Participant = Schemas["Participant"];
 export type ParticipantInput = Schemas["ParticipantInput"];
-export type CreateSessionRequest = DefaultsOptional<Schemas["CreateSessionRequest"], "ttlSeconds">;
+export type CreateSessionRequest = RequestBody<"CreateSessionRequest">;
 export type UpdateSessionRequest = Schemas["UpdateSessionRequest"];
 
 export type Call = Schemas["Call"];

@@ -5,6 +5,7 @@ import type { Deps } from "./deps.js";
 import type { RequestState } from "./http/context.js";
 import { requestContext } from "./http/request-context.js";
 import { problemJson } from "./http/errors.js";
+import { unregisteredOperations } from "./http/route.js";
 import { healthRoutes } from "./routes/health.js";
 import { adminRoutes } from "./routes/admin.js";
 import { apiKeyRoutes } from "./routes/api-keys.js";
@@ -30,6 +31,10 @@ export function buildRouter(deps: Deps): Router<RequestState> {
   vobizRoutes(router, deps);
   callRoutes(router, deps);
   settingsRoutes(router, deps);
+  // Routes register by operationId (http/route.ts), so a spec operation without a handler would otherwise only show
+  // up as a 404 in production; refusing to build the router stops the server at startup instead.
+  const missing = unregisteredOperations(router);
+  if (missing.length) throw new Error(`operations in the OpenAPI document without a route: ${missing.join(", ")}`);
   return router;
 }
 

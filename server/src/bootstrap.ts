@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { ConfigError, type Config } from "./config.js";
-import { systemClock, type Deps } from "./deps.js";
+import { systemClock, type Clock, type Deps } from "./deps.js";
 import { createDatabase, migrateLatest } from "./db/database.js";
 import { loadOrCreateEmbeddedSecrets } from "./db/embedded-secrets.js";
 import { createKeyring } from "./crypto/keyring.js";
@@ -23,7 +23,11 @@ export interface Runtime {
  * Builds the frozen deps from a parsed config. Embedded mode (no DATABASE_URL) fills in the admin token and
  * master key generated in MASKLINE_DATA_DIR; a server with DATABASE_URL must be given its master key.
  */
-export async function buildRuntime(config: Config, opts: { logger?: Logger; migrate?: boolean } = {}): Promise<Runtime> {
+export async function buildRuntime(
+  config: Config,
+  // `clock`: tests move time (a session's expiry) instead of sleeping; the service always runs on the system clock.
+  opts: { logger?: Logger; migrate?: boolean; clock?: Clock } = {},
+): Promise<Runtime> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   let resolved = config;
   let generatedSecrets: Runtime["generatedSecrets"];
@@ -44,7 +48,7 @@ export async function buildRuntime(config: Config, opts: { logger?: Logger; migr
   let kv;
   try {
     if (opts.migrate !== false) await migrateLatest(db);
-    kv = resolved.redisUrl ? await createRedisKv(resolved.redisUrl) : createMemoryKv();
+    kv = resolved.redis ? await createRedisKv(resolved.redis) : createMemoryKv();
   } catch (err) {
     await db.destroy().catch(() => undefined);
     throw err;
@@ -58,7 +62,7 @@ export async function buildRuntime(config: Config, opts: { logger?: Logger; migr
     db,
     kv,
     logger,
-    clock: systemClock,
+    clock: opts.clock ?? systemClock,
     keys,
     appCache,
     poolCache,

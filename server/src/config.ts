@@ -13,7 +13,9 @@ const envSchema = z.object({
     z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string").optional(),
   ),
   MASKLINE_DATA_DIR: z.string().min(1).default("./.maskline"),
-  REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional()),
+  REDIS_URL: optionalString.pipe(
+    z.string().regex(/^rediss?(\+cluster)?:\/\//, "must be a redis://, rediss:// or redis+cluster:// URL").optional(),
+  ),
   PUBLIC_BASE_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   MASKLINE_ADMIN_TOKEN: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
   MASKLINE_MASTER_KEY: optionalString.pipe(
@@ -36,6 +38,8 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly redisUrl: string | undefined;
+  /** REDIS_URL parsed: one server, or the seed nodes of a Redis Cluster. */
+  readonly redis: RedisTarget | undefined;
   /** No trailing slash. Webhook URLs and signature checks are built from it, never from the socket. */
   readonly publicBaseUrl: string;
   readonly adminToken: string | undefined;
@@ -52,6 +56,67 @@ export interface Config {
 
 export class ConfigError extends Error {
   override name = "ConfigError";
+}
+
+export interface RedisNode {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type RedisTarget =
+  | { readonly kind: "single"; readonly url: string }
+  | {
+      readonly kind: "cluster";
+      /** Seed nodes: any reachable one is enough, the client learns the rest of the cluster from it. */
+      readonly nodes: readonly RedisNode[];
+      readonly username: string | undefined;
+      readonly password: string | undefined;
+      readonly tls: boolean;
+    };
+
+const CLUSTER_URL = /^(rediss?)\+cluster:\/\/([^/?#]*)(\/0?)?$/;
+const CLUSTER_NODE = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]@,]+):(\d{1,5})$/;
+
+/**
+ * `redis://[user:password@]host:port[/db]` (and rediss://) names one server. A cluster is named by several seed nodes,
+ * which a WHATWG URL can't hold, so it has its own form: `redis+cluster://[user:password@]host:port,host:port[/0]`
+ * (`rediss+cluster://` for TLS; a cluster has only database 0). Messages never echo the value: it may hold a password.
+ */
+export function parseRedisUrl(value: string): RedisTarget {
+  const invalid = (why: string) => new ConfigError(`invalid configuration: REDIS_URL ${why}`);
+  if (!/^rediss?\+cluster:/.test(value)) {
+    let host = "";
+    try {
+      host = new URL(value).hostname;
+    } catch {
+      // reported below
+    }
+    if (!host) throw invalid("is not a valid URL (expected redis://[user:password@]host:port[/db])");
+    return Object.freeze({ kind: "single", url: value });
+  }
+  const match = CLUSTER_URL.exec(value);
+  if (!match) throw invalid("is not a valid cluster URL (expected redis+cluster://[user:password@]host:port,host:port[/0])");
+  const authority = match[2]!;
+  const at = authority.lastIndexOf("@");
+  const userinfo = at === -1 ? undefined : authority.slice(0, at);
+  const nodes = (at === -1 ? authority : authority.slice(at + 1)).split(",").map((entry) => {
+    const node = CLUSTER_NODE.exec(entry.trim());
+    const port = Number(node?.[2]);
+    if (!node || port < 1 || port > 65535) throw invalid("has a cluster node that is not host:port");
+    return Object.freeze({ host: node[1]!.replace(/^\[(.*)\]$/, "$1"), port });
+  });
+  let username: string | undefined;
+  let password: string | undefined;
+  if (userinfo !== undefined) {
+    const colon = userinfo.indexOf(":");
+    try {
+      username = decodeURIComponent(colon === -1 ? userinfo : userinfo.slice(0, colon)) || undefined;
+      password = colon === -1 ? undefined : decodeURIComponent(userinfo.slice(colon + 1)) || undefined;
+    } catch {
+      throw invalid("has badly percent-encoded credentials");
+    }
+  }
+  return Object.freeze({ kind: "cluster", nodes: Object.freeze(nodes), username, password, tls: match[1] === "rediss" });
 }
 
 /** Parses the environment once. Throws a ConfigError whose message is one line naming the variable. */
@@ -79,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     databaseUrl: e.DATABASE_URL,
     dataDir: e.MASKLINE_DATA_DIR,
     redisUrl: e.REDIS_URL,
+    redis: e.REDIS_URL === undefined ? undefined : parseRedisUrl(e.REDIS_URL),
     publicBaseUrl,
     adminToken: e.MASKLINE_ADMIN_TOKEN,
     masterKey: e.MASKLINE_MASTER_KEY,

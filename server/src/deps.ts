@@ -3,7 +3,7 @@ import type { Config } from "./config.js";
 import type { Db } from "./db/database.js";
 import type { Kv } from "./kv/kv.js";
 import type { Keyring } from "./crypto/keyring.js";
-import type { AppCache, PoolCache } from "./services/app-cache.js";
+import type { AppCache, PoolCache } from "./services/caches.js";
 import type { CallLog } from "./services/call-log.js";
 import type { ReplayGuard } from "./services/replay-guard.js";
 

@@ -1,25 +1,7 @@
-/**
- * The one error type services throw. `code` is stable and public; `detail` is public text;
- * `internal` is for logs only and never reaches a response.
- */
-export const ERROR_CODES = {
-  bad_request: { status: 400, title: "Bad request" },
-  unauthorized: { status: 401, title: "Unauthorized" },
-  forbidden: { status: 403, title: "Forbidden" },
-  not_found: { status: 404, title: "Not found" },
-  method_not_allowed: { status: 405, title: "Method not allowed" },
-  request_timeout: { status: 408, title: "Request timeout" },
-  conflict: { status: 409, title: "Conflict" },
-  pool_exhausted: { status: 409, title: "Pool exhausted" },
-  idempotency_conflict: { status: 409, title: "Idempotency conflict" },
-  payload_too_large: { status: 413, title: "Payload too large" },
-  unsupported_media_type: { status: 415, title: "Unsupported media type" },
-  validation_failed: { status: 422, title: "Validation failed" },
-  rate_limited: { status: 429, title: "Too many requests" },
-  headers_too_large: { status: 431, title: "Request header fields too large" },
-  internal_error: { status: 500, title: "Internal error" },
-  unavailable: { status: 503, title: "Service unavailable" },
-} as const satisfies Record<string, { status: number; title: string }>;
+import { ERROR_CODE_FOR_STATUS, ERROR_TABLE } from "@maskline/openapi/constants";
+
+/** Each stable code's HTTP status and problem title: the spec's table (components.schemas.ErrorCode). */
+export const ERROR_CODES = ERROR_TABLE;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
@@ -28,6 +10,10 @@ export interface FieldError {
   message: string;
 }
 
+/**
+ * The one error type services throw. `code` is stable and public; `detail` is public text;
+ * `internal` is for logs only and never reaches a response.
+ */
 export class AppError extends Error {
   override name = "AppError";
   readonly status: number;
@@ -47,7 +33,7 @@ export const validationFailed = (errors: FieldError[], detail = "The request is 
 
 /** Maps an HTTP status thrown by a library (koa, bodyparser) to our code table. */
 export function codeForStatus(status: number): ErrorCode {
-  const match = (Object.keys(ERROR_CODES) as ErrorCode[]).find((c) => ERROR_CODES[c].status === status);
+  const match = (ERROR_CODE_FOR_STATUS as Readonly<Record<number, ErrorCode>>)[status];
   if (match) return match;
   return status >= 500 ? "internal_error" : "bad_request";
 }

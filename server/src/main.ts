@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from "./config.js";
 import { buildRuntime } from "./bootstrap.js";
 import { createApp } from "./app.js";
 import { createHttpServer, serveApp } from "./http/server.js";
-import { startJobs } from "./jobs/index.js";
+import { startJobRunner } from "./jobs/index.js";
 
 function fail(message: string): never {
   process.stderr.write(`maskline: ${message}\n`);
@@ -23,7 +23,10 @@ async function main() {
   );
   const { deps } = runtime;
   const app = createApp(deps);
-  const jobs = startJobs(deps);
+  // Expiry, the retention purge and the outbox run as jobs in Postgres: any replica may run any of them.
+  const jobs = await startJobRunner(deps).catch((err: unknown) =>
+    fail(`cannot start the job runner: ${err instanceof Error ? err.message : String(err)}`),
+  );
   const server: Server = serveApp(createHttpServer(), app, deps.config, deps.logger);
   server.listen(config.port);
   await once(server, "listening");
@@ -54,8 +57,8 @@ async function main() {
     server.closeIdleConnections();
     const grace = setTimeout(() => server.closeAllConnections(), deps.config.shutdownGraceMs);
     grace.unref();
-    await closed;
-    await jobs.stop();
+    // Handlers still running at the end of their grace are handed back (their rows run again elsewhere).
+    await Promise.all([closed, jobs.stop()]);
     await runtime.close();
     deps.logger.info("stopped");
     process.exit(0);

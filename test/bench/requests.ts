@@ -15,7 +15,10 @@ export interface AnswerRequestSpec {
   routes: Array<[string, string]>;
 }
 
-/** POST /v1/sessions bodies with realistic people: a few busy drivers in many sessions, everyone else new. */
+/**
+ * POST /v1/sessions bodies with realistic people: a few busy drivers in many sessions, everyone else new. Each create
+ * carries its own Idempotency-Key.
+ */
 export interface CreateRequestSpec {
   kind: "create";
   url: string;
@@ -137,7 +140,12 @@ function createFactory(spec: CreateRequestSpec): Factory {
       });
       return {
         path,
-        headers: { "content-type": "application/json", authorization: `Bearer ${spec.apiKey}` },
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${spec.apiKey}`,
+          // A fresh key per create, as the SDK sends on every POST: the server's idempotency claim is part of the cost.
+          "idempotency-key": randomUUID(),
+        },
         body,
       };
     },

@@ -1,5 +1,5 @@
 /** Setup through the public API only: a tenant (operator API), an app with a known auth token, a pool of DIDs. */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { didNumber } from "./people.js";
 
 export interface BenchTenant {
@@ -16,7 +16,12 @@ export interface BenchTenant {
 async function call<T>(baseUrl: string, method: string, path: string, token: string, body?: unknown): Promise<T> {
   const res = await fetch(baseUrl + path, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      // As the SDK does for every POST.
+      ...(method === "POST" ? { "idempotency-key": randomUUID() } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

@@ -2,21 +2,10 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/harness.js";
 import { expectInvisibleToOtherTenant, expectNotListed, problemOf } from "../support/isolation.js";
+import type { Schemas } from "../support/fixtures.js";
+import { SCHEMA_DEFAULTS, SCHEMA_PROPERTIES } from "../../openapi/generated/constants.js";
 
-interface App {
-  id: string;
-  name: string;
-  vobizAuthId: string;
-  signatureRequired: boolean;
-  defaultCountry: string;
-  ringTimeoutSeconds: number;
-  maxCallSeconds: number;
-  messages: Record<string, string>;
-  answerUrl: string;
-  hangupUrl: string;
-  dialStatusUrl: string;
-  createdAt: string;
-}
+type App = Schemas["App"];
 
 let server: TestServer;
 /** Every auth token sent in this file: none may appear in any response or log line. */
@@ -64,18 +53,8 @@ describe("creating apps", () => {
     expect(r.res.status).toBe(201);
     const app = r.json<App>();
     expect(app.id).toMatch(/^app_/);
-    expect(app).toMatchObject({
-      name: "Rides",
-      vobizAuthId: "MA_RIDES",
-      signatureRequired: true,
-      defaultCountry: "IN",
-      ringTimeoutSeconds: 30,
-      maxCallSeconds: 3600,
-      messages: {},
-    });
-    expect(Object.keys(app).sort()).toEqual(
-      ["id", "name", "vobizAuthId", "signatureRequired", "defaultCountry", "ringTimeoutSeconds", "maxCallSeconds", "messages", "answerUrl", "hangupUrl", "dialStatusUrl", "createdAt"].sort(),
-    );
+    expect(app).toMatchObject({ name: "Rides", vobizAuthId: "MA_RIDES", ...SCHEMA_DEFAULTS.CreateAppRequest, messages: {} });
+    expect(Object.keys(app).sort()).toEqual([...SCHEMA_PROPERTIES.App].sort());
     expect(Math.abs(Date.parse(app.createdAt) - Date.now())).toBeLessThan(60_000);
 
     const row = await storedRow(app.id);
@@ -153,12 +132,12 @@ describe("reading apps", () => {
 
     const first = await call("/v1/apps?limit=2", { apiKey });
     expect(first.res.status).toBe(200);
-    const page1 = first.json<{ data: App[]; nextCursor: string | null }>();
+    const page1 = first.json<Schemas["AppList"]>();
     expect(page1.data.map((a) => a.name)).toEqual(["three", "two"]);
     expect(page1.data[0]).toEqual(created[2]);
     expect(page1.nextCursor).toEqual(expect.any(String));
     const second = await call(`/v1/apps?limit=2&cursor=${page1.nextCursor}`, { apiKey });
-    const page2 = second.json<{ data: App[]; nextCursor: string | null }>();
+    const page2 = second.json<Schemas["AppList"]>();
     expect(page2.data.map((a) => a.name)).toEqual(["one"]);
     expect(page2.nextCursor).toBeNull();
   });

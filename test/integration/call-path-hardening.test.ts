@@ -175,11 +175,19 @@ describe("replays and the carrier's own retries", () => {
     const w = await world();
     const nonce = randomNonce();
     const first = await w.sim.request(w.t.app.answerUrl, startFields(w, randomUUID()), { nonce });
-    expect(first.status).toBe(200);
-    const other = await w.sim.request(w.t.app.answerUrl, startFields(w, randomUUID(), w.b, w.dB), { nonce });
+    expect(parseVobizXml(first.body).kind).toBe("dial");
+    const otherUuid = randomUUID();
+    const other = await w.sim.request(w.t.app.answerUrl, startFields(w, otherUuid, w.b, w.dB), { nonce });
     expect(other.status).toBe(403);
-    const elsewhere = await w.sim.request(w.t.app.hangupUrl, { ...startFields(w, randomUUID()), Event: "Hangup" }, { nonce });
+    expect(JSON.parse(other.body)).toMatchObject({ code: "forbidden" });
+    expect(await callRow(w.t.tenantId, otherUuid)).toBeUndefined();
+    const elsewhereUuid = randomUUID();
+    const elsewhere = await w.sim.request(w.t.app.hangupUrl, { ...startFields(w, elsewhereUuid), Event: "Hangup" }, { nonce });
     expect(elsewhere.status).toBe(403);
+    expect(JSON.parse(elsewhere.body)).toMatchObject({ code: "forbidden" });
+    expect(await callRow(w.t.tenantId, elsewhereUuid)).toBeUndefined();
+    // The same request with a fresh nonce is served: the refusal was the replayed nonce, not the request.
+    expect(parseVobizXml((await w.sim.request(w.t.app.answerUrl, startFields(w, otherUuid, w.b, w.dB))).body).kind).toBe("dial");
   });
 
   it("refuses a request signed under V3 and V2 replayed with its V3 headers stripped", async () => {

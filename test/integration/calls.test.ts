@@ -3,38 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoRealNumbers } from "../support/privacy.js";
 import { startTestServer, type TestServer } from "../support/harness.js";
 import { expectInvisibleToOtherTenant, expectNotListed, problemOf } from "../support/isolation.js";
-import { AUTH_TOKEN, createSession, people, tenantWithPool, type TenantFixture } from "../support/fixtures.js";
+import { AUTH_TOKEN, createSession, people, tenantWithPool, type Schemas, type TenantFixture } from "../support/fixtures.js";
 import { VobizSimulator } from "../sim/vobiz-simulator.js";
 
 const PUBLIC_BASE_URL = "https://calls.example.test";
 
-interface Call {
-  id: string;
-  callUuid: string;
-  appId: string;
-  sessionId: string | null;
-  proxyNumber: string | null;
-  fromParticipantId: string | null;
-  toParticipantId: string | null;
-  decision: string;
-  status: string;
-  dialStatus: string | null;
-  startedAt: string;
-  answeredAt: string | null;
-  endedAt: string | null;
-  durationSeconds: number | null;
-  hangupCause: string | null;
-  hangupCauseCode: string | null;
-  direction: "inbound" | "outbound";
-}
-interface Page {
-  data: Call[];
-  nextCursor: string | null;
-}
-interface Session {
-  id: string;
-  participants: Array<{ id: string; proxyNumber: string }>;
-}
+type Call = Schemas["Call"];
+type Page = Schemas["CallList"];
+type Session = Schemas["Session"];
 
 let server: TestServer;
 const realNumbersSeen: string[] = [];

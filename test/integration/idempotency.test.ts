@@ -9,7 +9,7 @@ import { problemOf } from "../support/isolation.js";
 import { AUTH_TOKEN, people, tenantWithPool, uniqueDids, type TenantFixture } from "../support/fixtures.js";
 import { createApp } from "../../server/src/app.js";
 import type { Deps } from "../../server/src/deps.js";
-import { acquireIdempotencyKey } from "../../server/src/http/idempotency.js";
+import { acquireIdempotencyKey } from "../../server/src/services/idempotency.js";
 import { AppError } from "../../server/src/errors.js";
 
 let server: TestServer;

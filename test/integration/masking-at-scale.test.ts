@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/harness.js";
-import { AUTH_TOKEN, createSession, people, tenantWithPool } from "../support/fixtures.js";
+import { AUTH_TOKEN, createSession, people, tenantWithPool, type Schemas } from "../support/fixtures.js";
 import { VobizSimulator } from "../sim/vobiz-simulator.js";
 
 let server: TestServer;
@@ -9,10 +9,7 @@ beforeAll(async () => {
 });
 afterAll(async () => server?.stop());
 
-interface Session {
-  id: string;
-  participants: Array<{ proxyNumber: string }>;
-}
+type Session = Schemas["Session"];
 
 describe("the seed's two-row lookup, generalised", () => {
   it("routes 200 sessions between 400 people over 2 DIDs, both ways, each seeing one consistent number", async () => {

@@ -1,21 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/harness.js";
 import { expectInvisibleToOtherTenant, expectNotListed, problemOf } from "../support/isolation.js";
-import { createSession, people, uniqueDids } from "../support/fixtures.js";
+import { createSession, people, uniqueDids, type Schemas } from "../support/fixtures.js";
 import { lockPickedDids } from "../../server/src/stores/sessions.js";
 
-interface MaskingNumber {
-  id: string;
-  number: string;
-  appId: string;
-  pool: string;
-  status: "active" | "released";
-  createdAt: string;
-}
-interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
-}
+type MaskingNumber = Schemas["MaskingNumber"];
+type NumberList = Schemas["NumberList"];
 
 let server: TestServer;
 beforeAll(async () => {
@@ -78,7 +68,7 @@ describe("importing numbers", () => {
     expect(problem.code).toBe("validation_failed");
     expect(problem.errors?.map((e) => e.path)).toEqual(["/body/numbers/1", "/body/numbers/2", "/body/numbers/3"]);
     expect(await activeClaims([good!])).toHaveLength(0);
-    expect(((await (await server.request("/v1/numbers", { apiKey: t.apiKey })).json()) as Page<MaskingNumber>).data).toEqual([]);
+    expect(((await (await server.request("/v1/numbers", { apiKey: t.apiKey })).json()) as NumberList).data).toEqual([]);
   });
 
   it.each([
@@ -221,7 +211,7 @@ describe("reading numbers", () => {
     const list = async (qs: string) => {
       const res = await server.request(`/v1/numbers${qs}`, { apiKey: t.apiKey });
       expect(res.status).toBe(200);
-      return (await res.json()) as Page<MaskingNumber>;
+      return (await res.json()) as NumberList;
     };
     const all = await list("");
     expect(all.data).toHaveLength(5);

@@ -1,16 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/harness.js";
 import { expectInvisibleToOtherTenant, expectNotListed, problemOf } from "../support/isolation.js";
-import { createSession, people, tenantWithPool, uniqueDids } from "../support/fixtures.js";
+import { createSession, people, tenantWithPool, uniqueDids, type Schemas } from "../support/fixtures.js";
 
-interface Pool {
-  pool: string;
-  numbers: number;
-  activeSessions: number;
-  busiestParticipantSessions: number;
-  headroom: number;
-  utilisation: number;
-}
+type Pool = Schemas["Pool"];
 
 let server: TestServer;
 beforeAll(async () => {

@@ -3,29 +3,31 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoRealNumbers } from "../support/privacy.js";
 import { startTestServer, type TestServer } from "../support/harness.js";
 import { expectInvisibleToOtherTenant, expectNotListed, problemOf } from "../support/isolation.js";
-import { createSession, people, tenantWithPool } from "../support/fixtures.js";
-import { purgeExpiredData, sweep } from "../../server/src/jobs/sweeper.js";
+import { createSession, people, tenantWithPool, type Schemas } from "../support/fixtures.js";
+import { SCHEMA_DEFAULTS } from "../../openapi/generated/constants.js";
+import { expireSessions, purgeExpiredData } from "../../server/src/jobs/sweeper.js";
+import { createTestClock } from "../support/clock.js";
 import { createSession as createSessionDirect } from "../../server/src/services/sessions.js";
 import { releaseNumber } from "../../server/src/services/numbers.js";
 import type { Deps } from "../../server/src/deps.js";
 
-interface Session {
-  id: string;
-  status: string;
-  mode: string;
-  pool: string;
-  appId: string;
-  reference: string | null;
-  metadata: Record<string, string>;
-  expiresAt: string;
-  closedAt: string | null;
-  participants: Array<{ id: string; label: string | null; maskedNumber: string; proxyNumber: string }>;
-}
+type Session = Schemas["Session"];
+const CREATE_DEFAULTS = SCHEMA_DEFAULTS.CreateSessionRequest;
 
 let server: TestServer;
 const realNumbersSeen: string[] = [];
+// Expiry without sleeping: a session opened with the clock set back has already expired once the clock is back.
+const clock = createTestClock();
+async function inThePast<T>(ms: number, work: () => Promise<T>): Promise<T> {
+  clock.shift(-ms);
+  try {
+    return await work();
+  } finally {
+    clock.reset();
+  }
+}
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ clock });
 });
 afterAll(async () => {
   // Privacy: not one real number in any log line of this whole file's traffic.
@@ -64,7 +66,7 @@ describe("creating sessions", () => {
       ttlSeconds: 1800,
     });
     expect(status).toBe(201);
-    expect(body).toMatchObject({ status: "open", mode: "two_way", pool: "default", appId: t.app.id, reference: "order-8812", metadata: { city: "BLR" }, closedAt: null });
+    expect(body).toMatchObject({ status: "open", mode: CREATE_DEFAULTS.mode, pool: CREATE_DEFAULTS.pool, appId: t.app.id, reference: "order-8812", metadata: { city: "BLR" }, closedAt: null });
     expect(body.id).toMatch(/^ses_/);
     expect(Math.abs(Date.parse(body.expiresAt) - Date.now() - 1800_000)).toBeLessThan(10_000);
     expect(body.participants.map((p) => p.label)).toEqual(["agent", "customer"]);
@@ -97,10 +99,14 @@ describe("creating sessions", () => {
     expect(JSON.stringify(problem)).not.toContain("9888800001");
   });
 
-  it("answers 404 for a pool with no numbers", async () => {
+  it("answers 404 for a pool with no numbers, naming the pool, and allocates nothing", async () => {
     const t = await tenantWithPool(server);
     const res = await createSession(server, t.apiKey, { participants: [{ number: "+919888800001" }, { number: "+919888800002" }], pool: "nowhere" });
     expect(res.status).toBe(404);
+    const problem = await problemOf(res);
+    expect(problem.code).toBe("not_found");
+    expect(problem.detail).toContain("'nowhere'");
+    expect(await server.deps.db("participants").where({ tenant_id: t.tenantId }).first()).toBeUndefined();
   });
 
   it("keeps a person on the DID they had last time (sticky)", async () => {
@@ -304,10 +310,13 @@ describe("session lifecycle", () => {
   it("reads expired once expires_at passes, and frees the DID for the next session without the sweeper", async () => {
     const t = await tenantWithPool(server, { dids: 1 });
     const [driver, r1, r2] = people(3);
-    const short = await open(t.apiKey, { participants: [{ number: driver }, { number: r1 }], ttlSeconds: 1 });
-    expect(short.status).toBe(201);
-    expect((await open(t.apiKey, { participants: [{ number: driver }, { number: r2 }] })).status).toBe(409);
-    await sleep(1100);
+    const short = await inThePast(5_000, async () => {
+      const opened = await open(t.apiKey, { participants: [{ number: driver }, { number: r1 }], ttlSeconds: 1 });
+      expect(opened.status).toBe(201);
+      // Still open at that instant: the only DID is taken.
+      expect((await open(t.apiKey, { participants: [{ number: driver }, { number: r2 }] })).status).toBe(409);
+      return opened;
+    });
     const got = (await (await server.request(`/v1/sessions/${short.body.id}`, { apiKey: t.apiKey })).json()) as Session;
     expect(got.status).toBe("expired");
     const listed = (await (await server.request(`/v1/sessions?status=expired`, { apiKey: t.apiKey })).json()) as { data: Session[] };
@@ -319,8 +328,9 @@ describe("session lifecycle", () => {
 
   it("closing an expired session leaves it expired and releases it", async () => {
     const t = await tenantWithPool(server);
-    const { body } = await open(t.apiKey, { participants: [{ number: people(1)[0] }, { number: people(1, 4)[0] }], ttlSeconds: 1 });
-    await sleep(1100);
+    const { body } = await inThePast(5_000, () =>
+      open(t.apiKey, { participants: [{ number: people(1)[0] }, { number: people(1, 4)[0] }], ttlSeconds: 1 }),
+    );
     const res = await server.request(`/v1/sessions/${body.id}/close`, { method: "POST", apiKey: t.apiKey });
     expect(res.status).toBe(200);
     expect(((await res.json()) as Session).status).toBe("expired");
@@ -330,11 +340,11 @@ describe("session lifecycle", () => {
 
   it("the sweeper marks expired sessions and releases their participants", async () => {
     const t = await tenantWithPool(server);
-    const { body } = await open(t.apiKey, { participants: [{ number: people(1)[0] }, { number: people(1, 9)[0] }], ttlSeconds: 1 });
-    await sleep(1100);
-    const result = await sweep(server.deps);
-    expect(result.ran).toBe(true);
-    expect(result.expired).toBeGreaterThanOrEqual(1);
+    const { body } = await inThePast(5_000, () =>
+      open(t.apiKey, { participants: [{ number: people(1)[0] }, { number: people(1, 9)[0] }], ttlSeconds: 1 }),
+    );
+    // What the recurring sessions.expire job runs (test/integration/job-runner.test.ts runs it through the runner).
+    expect(await expireSessions(server.deps)).toBeGreaterThanOrEqual(1);
     const row = await server.deps.db("sessions").where({ id: body.id }).first();
     expect(row.status).toBe("expired");
     const active = await server.deps.db("participants").where({ session_id: body.id, active: true }).count({ n: "*" }).first();
@@ -356,7 +366,7 @@ describe("session lifecycle", () => {
     expect(purged?.sessions).toBeGreaterThanOrEqual(1);
     expect(await server.deps.db("sessions").where({ id: old.body.id }).first()).toBeUndefined();
     expect(await server.deps.db("participants").where({ session_id: old.body.id }).first()).toBeUndefined();
-    // Another tenant keeps the default 90 days; an open session is never purged.
+    // Another tenant keeps the default retention; an open session is never purged.
     expect(await server.deps.db("sessions").where({ id: other.body.id }).first()).toBeDefined();
     expect(await server.deps.db("sessions").where({ id: live.body.id }).first()).toBeDefined();
   });
@@ -398,10 +408,25 @@ describe("tenant isolation", () => {
     expect(still.expiresAt).toBe(body.expiresAt);
   });
 
-  it("a tenant cannot draw on another tenant's pool", async () => {
+  it("a tenant cannot draw on another tenant's pool, even one of the same name", async () => {
     const owner = await tenantWithPool(server, { pool: "shared-name" });
-    const intruder = await server.createTenant();
-    const res = await createSession(server, intruder.apiKey, { participants: [{ number: "+919888800001" }, { number: "+919888800002" }], pool: owner.pool });
-    expect(res.status).toBe(404);
+    const intruder = await tenantWithPool(server, { pool: "shared-name" });
+    // The owner's pool is loaded (and cached) first, so a lookup that lost the tenant would hand out its DIDs.
+    const owned = await open(owner.apiKey, { participants: [{ number: people(1)[0] }, { number: people(1, 3)[0] }], pool: "shared-name" });
+    expect(owned.status).toBe(201);
+    const drawn = await open(intruder.apiKey, { participants: [{ number: people(1)[0] }, { number: people(1, 4)[0] }], pool: "shared-name" });
+    expect(drawn.status).toBe(201);
+    expect(drawn.body.appId).toBe(intruder.app.id);
+    expect(drawn.body.participants.map((p) => p.proxyNumber).sort()).toEqual([...intruder.dids].sort());
+
+    // A pool name only another tenant has is not found, and allocates nothing.
+    const lonely = await tenantWithPool(server, { pool: "owner-only" });
+    const refused = await open(intruder.apiKey, { participants: [{ number: people(1)[0] }, { number: people(1, 5)[0] }], pool: "owner-only" });
+    expect(refused.status).toBe(404);
+    expect(refused.body).toMatchObject({ code: "not_found" });
+    expect(refused.body.detail).toContain("owner-only");
+    const intruderRows = await server.deps.db("participants").where({ tenant_id: intruder.tenantId }).count({ n: "*" }).first();
+    expect(Number(intruderRows!.n)).toBe(2);
+    expect(await server.deps.db("participants").where({ tenant_id: lonely.tenantId }).first()).toBeUndefined();
   });
 });

@@ -9,6 +9,7 @@ import {
 } from "@maskline/sdk";
 import { startTestServer, type TestServer } from "../support/harness.js";
 import { people, uniqueDids } from "../support/fixtures.js";
+import { SCHEMA_DEFAULTS } from "../../openapi/generated/constants.js";
 
 // The built package (sdk/dist, built by `pnpm test`'s pretest) against a real server started here.
 let server: TestServer;
@@ -61,13 +62,15 @@ describe("@maskline/sdk against the server", () => {
     const missing = await maskline.sessions.get("ses_missing").catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(NotFoundError);
 
-    const pool = await maskline.pools.get("default");
+    // The import named no pool, so its numbers are in the spec's default one.
+    const defaultPool = SCHEMA_DEFAULTS.ImportNumbersRequest.pool;
+    const pool = await maskline.pools.get(defaultPool);
     expect(pool).toMatchObject({ numbers: 1, activeSessions: 1, busiestParticipantSessions: 1, headroom: 0 });
     const pools: string[] = [];
     for await (const p of maskline.pools.list({ limit: 1 })) pools.push(p.pool);
-    expect(pools).toEqual(["default"]);
+    expect(pools).toEqual([defaultPool]);
 
-    expect(await maskline.settings.get()).toEqual({ retentionDays: 90 });
+    expect(await maskline.settings.get()).toEqual({ retentionDays: SCHEMA_DEFAULTS.TenantSettings.retentionDays });
     expect(await maskline.settings.update({ retentionDays: 30 })).toEqual({ retentionDays: 30 });
     expect(await maskline.settings.get()).toEqual({ retentionDays: 30 });
 

@@ -1,11 +1,16 @@
 import type { TestServer } from "./harness.js";
+import type { components } from "../../openapi/generated/schema.js";
+import { SCHEMA_DEFAULTS } from "../../openapi/generated/constants.js";
+
+/** The API's wire types, from the spec. */
+export type Schemas = components["schemas"];
 
 export const AUTH_TOKEN = "vobiz-test-auth-token";
 
 export interface TenantFixture {
   tenantId: string;
   apiKey: string;
-  app: { id: string; answerUrl: string; hangupUrl: string; dialStatusUrl: string };
+  app: Schemas["App"];
   dids: string[];
   pool: string;
 }
@@ -32,8 +37,8 @@ export async function tenantWithPool(
     "creating an app",
   );
   const dids = Array.isArray(opts.dids) ? opts.dids : uniqueDids(opts.dids ?? 2);
-  const pool = opts.pool ?? "default";
-  const imported = await expectJson<{ data: Array<{ number: string }> }>(
+  const pool = opts.pool ?? SCHEMA_DEFAULTS.ImportNumbersRequest.pool;
+  const imported = await expectJson<Schemas["NumberImportResult"]>(
     await server.request("/v1/numbers", { method: "POST", apiKey, json: { appId: app.id, numbers: dids, pool } }),
     201,
     "importing numbers",

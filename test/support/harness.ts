@@ -9,7 +9,7 @@ import { buildRuntime, type Runtime } from "../../server/src/bootstrap.js";
 import { createApp } from "../../server/src/app.js";
 import { createHttpServer, serveApp } from "../../server/src/http/server.js";
 import { createLogger } from "../../server/src/logging/logger.js";
-import type { Deps } from "../../server/src/deps.js";
+import type { Clock, Deps } from "../../server/src/deps.js";
 import { TEST_ADMIN_TOKEN, TEST_MASTER_KEY, testDatabaseUrl, testRedisUrl } from "./env.js";
 
 export interface TestServer {
@@ -29,6 +29,8 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** Share the embedded data folder of another server (embedded mode only runs one instance per folder). */
   dataDir?: string;
+  /** The server's clock (test/support/clock.ts): expiry tests move time instead of sleeping. */
+  clock?: Clock;
 }
 
 /** Starts createApp on port 0 against real Postgres/Redis when configured, the embedded default otherwise. */
@@ -62,7 +64,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const logger = createLogger({ level: config.logLevel, destination: sink });
   let runtime: Runtime;
   try {
-    runtime = await buildRuntime(config, { logger });
+    runtime = await buildRuntime(config, { logger, ...(options.clock ? { clock: options.clock } : {}) });
   } catch (err) {
     server.close();
     throw err;

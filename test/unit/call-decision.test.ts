@@ -2,12 +2,13 @@ import { describe, expect, it } from "vitest";
 import {
   DEFAULT_MESSAGES,
   decideCall,
-  messageFor,
-  unavailableReply,
   type ActiveRoute,
+  type CallOutcome,
   type DecideCallInput,
   type EndedRoute,
 } from "../../server/src/domain/call-decision.js";
+import { messageFor } from "../../server/src/domain/messages.js";
+import { callActionXml, unavailableReply } from "../../server/src/vobiz/xml.js";
 import { parseVobizXml } from "../sim/vobiz-xml.js";
 
 const NOW = new Date("2026-03-01T10:00:00Z");
@@ -46,6 +47,9 @@ const input = (over: Partial<DecideCallInput> = {}): DecideCallInput => ({
   ...over,
 });
 
+/** The decision as the carrier receives it. */
+const xmlOf = (outcome: CallOutcome) => callActionXml(outcome.action);
+
 function expectReject(xml: string, message: string) {
   const parsed = parseVobizXml(xml);
   expect(parsed.kind).toBe("reject");
@@ -59,7 +63,7 @@ describe("decideCall", () => {
   it("bridges an open two-way session: the other's real number, shown the other's DID, with the dial-status action", () => {
     const out = decideCall(input({ active: active() }));
     expect(out).toMatchObject({ decision: "bridged", sessionId: "ses_1", fromParticipantId: "par_a", toParticipantId: "par_b" });
-    const parsed = parseVobizXml(out.xml);
+    const parsed = parseVobizXml(xmlOf(out));
     expect(parsed.kind).toBe("dial");
     expect(parsed.problems).toEqual([]);
     expect(parsed.dial).toMatchObject({
@@ -75,7 +79,7 @@ describe("decideCall", () => {
 
   it("bounds every bridge by the app's maxCallSeconds (timeLimit)", () => {
     const app = { ringTimeoutSeconds: 25, maxCallSeconds: 90, messages: {}, dialStatusUrl: DIAL_STATUS_URL };
-    expect(parseVobizXml(decideCall(input({ app, active: active() })).xml).dial?.timeLimit).toBe(90);
+    expect(parseVobizXml(xmlOf(decideCall(input({ app, active: active() })))).dial?.timeLimit).toBe(90);
   });
 
   it("bridges from position 1 in a two-way session, and from position 0 in a one-way one", () => {
@@ -86,13 +90,13 @@ describe("decideCall", () => {
   it("rejects a one-way session called from the wrong side, with the notAllowed message", () => {
     const out = decideCall(input({ active: active({ sessionMode: "one_way", callerPosition: 1 }) }));
     expect(out).toMatchObject({ decision: "rejected_one_way", sessionId: "ses_1", fromParticipantId: "par_a", toParticipantId: null });
-    expectReject(out.xml, DEFAULT_MESSAGES.notAllowed);
+    expectReject(xmlOf(out), DEFAULT_MESSAGES.notAllowed);
   });
 
   it("rejects an expired session by the clock even while its row still says open (the sweeper may lag)", () => {
     const out = decideCall(input({ active: active({ expiresAt: NOW }) }));
     expect(out.decision).toBe("rejected_session_expired");
-    expectReject(out.xml, DEFAULT_MESSAGES.sessionEnded);
+    expectReject(xmlOf(out), DEFAULT_MESSAGES.sessionEnded);
     expect(decideCall(input({ active: active({ expiresAt: EARLIER }) })).decision).toBe("rejected_session_expired");
     expect(decideCall(input({ active: active({ sessionStatus: "expired" }) })).decision).toBe("rejected_session_expired");
   });
@@ -106,7 +110,7 @@ describe("decideCall", () => {
     expect(decideCall(input({ active: active({ sessionStatus: "closed" }) })).decision).toBe("rejected_session_closed");
     const out = decideCall(input({ ended: endedRoute() }));
     expect(out).toMatchObject({ decision: "rejected_session_closed", sessionId: "ses_0", fromParticipantId: "par_old", toParticipantId: null });
-    expectReject(out.xml, DEFAULT_MESSAGES.sessionEnded);
+    expectReject(xmlOf(out), DEFAULT_MESSAGES.sessionEnded);
   });
 
   it("tells an expired released pairing apart from a closed one", () => {
@@ -124,28 +128,28 @@ describe("decideCall", () => {
   it("rejects an unknown caller with the notInService message and no session", () => {
     const out = decideCall(input());
     expect(out).toEqual(expect.objectContaining({ decision: "rejected_unknown_caller", sessionId: null, fromParticipantId: null, toParticipantId: null }));
-    expectReject(out.xml, DEFAULT_MESSAGES.notInService);
+    expectReject(xmlOf(out), DEFAULT_MESSAGES.notInService);
   });
 
   it("rejects unparseable From or To as an invalid number, whatever the lookups said", () => {
     expect(decideCall(input({ from: null, active: active() })).decision).toBe("rejected_invalid_number");
     const out = decideCall(input({ to: null }));
     expect(out.decision).toBe("rejected_invalid_number");
-    expectReject(out.xml, DEFAULT_MESSAGES.notInService);
+    expectReject(xmlOf(out), DEFAULT_MESSAGES.notInService);
   });
 
   it("uses the app's messages, escaped so the XML stays valid", () => {
     const messages = { notInService: "Nope & <never>", sessionEnded: "Order 'done' & \"dusted\"", notAllowed: "Not you <3" };
     const app = { ringTimeoutSeconds: 30, maxCallSeconds: 3600, messages, dialStatusUrl: DIAL_STATUS_URL };
-    expectReject(decideCall(input({ app })).xml, messages.notInService);
-    expectReject(decideCall(input({ app, ended: endedRoute() })).xml, messages.sessionEnded);
-    expectReject(decideCall(input({ app, active: active({ sessionMode: "one_way", callerPosition: 1 }) })).xml, messages.notAllowed);
+    expectReject(xmlOf(decideCall(input({ app }))), messages.notInService);
+    expectReject(xmlOf(decideCall(input({ app, ended: endedRoute() }))), messages.sessionEnded);
+    expectReject(xmlOf(decideCall(input({ app, active: active({ sessionMode: "one_way", callerPosition: 1 }) }))), messages.notAllowed);
   });
 
   it("escapes the action URL's query string", () => {
     const app = { ringTimeoutSeconds: 30, maxCallSeconds: 3600, messages: {}, dialStatusUrl: "https://h.example/x?k=a&b=<c>" };
     const out = decideCall(input({ app, active: active() }));
-    expect(parseVobizXml(out.xml).dial?.action).toBe("https://h.example/x?k=a&b=<c>");
+    expect(parseVobizXml(xmlOf(out)).dial?.action).toBe("https://h.example/x?k=a&b=<c>");
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../server/src/config.js";
+import { loadConfig, parseRedisUrl } from "../../server/src/config.js";
 
 const key = Buffer.alloc(32, 1).toString("base64");
 
@@ -29,6 +29,12 @@ describe("loadConfig", () => {
     [{ MASKLINE_MASTER_KEY: "c2hvcnQ=" }, "MASKLINE_MASTER_KEY"],
     [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL"],
     [{ REDIS_URL: "http://x" }, "REDIS_URL"],
+    [{ REDIS_URL: "redis://" }, "REDIS_URL"],
+    [{ REDIS_URL: "redis+cluster://" }, "REDIS_URL"],
+    [{ REDIS_URL: "redis+cluster://127.0.0.1:30001/3" }, "REDIS_URL"], // a cluster has only database 0
+    [{ REDIS_URL: "redis+cluster://127.0.0.1" }, "REDIS_URL"], // no port
+    [{ REDIS_URL: "redis+cluster://127.0.0.1:70000" }, "REDIS_URL"],
+    [{ REDIS_URL: "redis+cluster://127.0.0.1:30001,,127.0.0.1:30002" }, "REDIS_URL"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
     [{ PUBLIC_BASE_URL: "not a url" }, "PUBLIC_BASE_URL"],
     [{ PORT: "0" }, "PUBLIC_BASE_URL"], // webhook URLs would name port 0
@@ -37,5 +43,51 @@ describe("loadConfig", () => {
     [{ MASKLINE_RATE_LIMIT_PER_SECOND: "lots" }, "MASKLINE_RATE_LIMIT_PER_SECOND"],
   ])("rejects %j naming %s", (env, name) => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^invalid configuration: ${name} `));
+  });
+});
+
+describe("REDIS_URL", () => {
+  it("keeps a single server's URL whole, for ioredis to read (db, TLS, credentials)", () => {
+    const c = loadConfig({ REDIS_URL: "rediss://u:p@cache.internal:6380/2" });
+    expect(c.redisUrl).toBe("rediss://u:p@cache.internal:6380/2");
+    expect(c.redis).toEqual({ kind: "single", url: "rediss://u:p@cache.internal:6380/2" });
+  });
+
+  it("reads a redis+cluster:// URL as seed nodes plus the credentials and TLS they share", () => {
+    expect(loadConfig({ REDIS_URL: "redis+cluster://127.0.0.1:30001,127.0.0.1:30002, node-3.internal:30003/" }).redis).toEqual({
+      kind: "cluster",
+      nodes: [
+        { host: "127.0.0.1", port: 30001 },
+        { host: "127.0.0.1", port: 30002 },
+        { host: "node-3.internal", port: 30003 },
+      ],
+      username: undefined,
+      password: undefined,
+      tls: false,
+    });
+    expect(parseRedisUrl("rediss+cluster://maskline:p%40ss:w@rd@[::1]:7000/0")).toEqual({
+      kind: "cluster",
+      nodes: [{ host: "::1", port: 7000 }],
+      username: "maskline",
+      password: "p@ss:w@rd",
+      tls: true,
+    });
+    expect(parseRedisUrl("redis+cluster://:only-a-password@10.0.0.1:6379")).toMatchObject({ username: undefined, password: "only-a-password" });
+  });
+
+  it.each([
+    "redis+cluster://user:s3cret@127.0.0.1",
+    "redis+cluster://user:s3cret@127.0.0.1:1/5",
+    "redis://user:s3cret@[bad",
+    "redis+cluster://user:%E0%A4%A@127.0.0.1:1",
+  ])("refuses %s in one line that does not echo the password", (url) => {
+    let message = "";
+    try {
+      loadConfig({ REDIS_URL: url });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^invalid configuration: REDIS_URL [^\n]+$/);
+    expect(message).not.toContain("s3cret");
   });
 });

@@ -1,13 +1,14 @@
 /**
- * Envelope for personal data at rest (design §3): AES-256-GCM ciphertexts that name their key, a keyed blind index
- * for equality lookups, and key rotation without a flag day.
+ * Envelope for personal data at rest: AES-256-GCM ciphertexts that name their key, and a keyed blind index for
+ * equality lookups.
  *
  * - The master key is never used directly. HKDF-SHA256 derives one sub-key per purpose (encryption, blind index, key
  *   id), so a weakness or leak in one use does not carry over to another.
  * - Ciphertexts are self-describing: `v1.<keyId>.<iv>.<ciphertext>.<tag>` (base64url parts). The version and key id
  *   are bound as AES-GCM additional data, so editing the header is detected like editing the ciphertext.
- * - Rotation: `createKeyring(newKey, [oldKey, …])` encrypts with the new key and still decrypts everything written
- *   under the old ones; `needsReencryption` tells a background job which rows to rewrite.
+ * - One master key (MASKLINE_MASTER_KEY, or the generated one in embedded mode) encrypts and decrypts everything. The
+ *   key id in each ciphertext is there so that a keyring holding older keys too can tell which one a ciphertext
+ *   needs: rotation can be added without rewriting what is already stored.
  * - Error messages never contain plaintext or key material (they may end up in logs and problem+json bodies).
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from "node:crypto";
@@ -24,21 +25,13 @@ const HKDF_SALT = Buffer.from("maskline/hkdf/v1", "utf8");
 const B64URL = /^[A-Za-z0-9_-]*$/;
 
 export interface Keyring {
-  /** Id of the current key (8 hex chars), written into every new ciphertext. */
+  /** Id of the key (8 hex chars), written into every ciphertext. */
   readonly keyId: string;
-  /** Ids of all keys that can decrypt, current first. */
-  readonly keyIds: readonly string[];
   encrypt(plaintext: string): string;
+  /** Decrypts a ciphertext written under this keyring's key; one naming another key id is refused. */
   decrypt(token: string): string;
-  /** True when `token` was written under a previous key (re-encrypt it with the current one). */
-  needsReencryption(token: string): boolean;
-  /** Deterministic HMAC-SHA256 (hex) under the current key: store this for equality lookups. */
+  /** Deterministic HMAC-SHA256 (hex): store this for equality lookups. */
   blindIndex(value: string): string;
-  /**
-   * The value's blind index under every key in the ring, current first. During a rotation, rows written under the
-   * old key carry the old index: look up with `IN (…)` of these until a re-index job has rewritten them.
-   */
-  blindIndexes(value: string): string[];
   /** sha256 hex of a high-entropy secret (API keys); deliberately not keyed, see tokens.ts. */
   hashSecret(secret: string): string;
 }
@@ -55,7 +48,7 @@ function hkdf(master: Buffer, info: string): Buffer {
 
 function deriveKey(master: Buffer): DerivedKey {
   if (!Buffer.isBuffer(master) || master.length !== 32) {
-    throw new Error("keyring: every key must be exactly 32 bytes");
+    throw new Error("keyring: the master key must be exactly 32 bytes");
   }
   // The id comes from a derived fingerprint, not the key itself: publishing it (it is in every ciphertext) reveals
   // nothing usable about the key, not even a hash of it.
@@ -73,22 +66,8 @@ function decodePart(part: string, what: string): Buffer {
   return Buffer.from(part, "base64url");
 }
 
-export function createKeyring(current: Buffer, previous: readonly Buffer[] = []): Keyring {
-  const currentKey = deriveKey(current);
-  const byId = new Map<string, DerivedKey>([[currentKey.id, currentKey]]);
-  for (const key of previous) {
-    const derived = deriveKey(key);
-    const existing = byId.get(derived.id);
-    if (existing) {
-      // The same key listed twice is harmless; two different keys sharing a 32-bit id would make decryption ambiguous.
-      if (!existing.encryptionKey.equals(derived.encryptionKey)) {
-        throw new Error(`keyring: two different keys share key id ${derived.id}; generate a new key`);
-      }
-      continue;
-    }
-    byId.set(derived.id, derived);
-  }
-  const ring = [...byId.values()];
+export function createKeyring(masterKey: Buffer): Keyring {
+  const key = deriveKey(masterKey);
 
   function aad(keyId: string): Buffer {
     return Buffer.from(`${VERSION}.${keyId}`, "utf8");
@@ -106,26 +85,21 @@ export function createKeyring(current: Buffer, previous: readonly Buffer[] = [])
     return { keyId, iv, ciphertext: decodePart(ctPart, "ciphertext"), tag };
   }
 
-  function hmac(key: DerivedKey, value: string): string {
-    return createHmac("sha256", key.blindIndexKey).update(value, "utf8").digest("hex");
-  }
-
   const keyring: Keyring = {
-    keyId: currentKey.id,
-    keyIds: Object.freeze(ring.map((k) => k.id)),
+    keyId: key.id,
 
     encrypt(plaintext: string): string {
       if (typeof plaintext !== "string") throw new TypeError("keyring: plaintext must be a string");
       // A fresh random IV per message: with 96-bit IVs the collision risk stays negligible far beyond our volumes,
       // and a counter would need coordinated state across replicas.
       const iv = randomBytes(IV_BYTES);
-      const cipher = createCipheriv("aes-256-gcm", currentKey.encryptionKey, iv, { authTagLength: TAG_BYTES });
-      cipher.setAAD(aad(currentKey.id));
+      const cipher = createCipheriv("aes-256-gcm", key.encryptionKey, iv, { authTagLength: TAG_BYTES });
+      cipher.setAAD(aad(key.id));
       const ciphertext = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
       const tag = cipher.getAuthTag();
       return [
         VERSION,
-        currentKey.id,
+        key.id,
         iv.toString("base64url"),
         ciphertext.toString("base64url"),
         tag.toString("base64url"),
@@ -134,9 +108,10 @@ export function createKeyring(current: Buffer, previous: readonly Buffer[] = [])
 
     decrypt(token: string): string {
       const { keyId, iv, ciphertext, tag } = parse(token);
-      const key = byId.get(keyId);
-      // The key id is not secret (it is in the stored text), so naming it helps operators find a missing old key.
-      if (!key) throw new Error(`keyring: no key with id ${JSON.stringify(keyId.slice(0, 16))} in the keyring`);
+      // The key id is not secret (it is in the stored text), so naming it tells an operator which key the data needs.
+      if (keyId !== key.id) {
+        throw new Error(`keyring: no key with id ${JSON.stringify(keyId.slice(0, 16))} in the keyring`);
+      }
       try {
         const decipher = createDecipheriv("aes-256-gcm", key.encryptionKey, iv, { authTagLength: TAG_BYTES });
         decipher.setAAD(aad(keyId));
@@ -148,16 +123,8 @@ export function createKeyring(current: Buffer, previous: readonly Buffer[] = [])
       }
     },
 
-    needsReencryption(token: string): boolean {
-      return parse(token).keyId !== currentKey.id;
-    },
-
     blindIndex(value: string): string {
-      return hmac(currentKey, value);
-    },
-
-    blindIndexes(value: string): string[] {
-      return ring.map((k) => hmac(k, value));
+      return createHmac("sha256", key.blindIndexKey).update(value, "utf8").digest("hex");
     },
 
     hashSecret(secret: string): string {

@@ -1,7 +1,7 @@
 /**
  * Random secrets and comparisons: API keys, opaque tokens, the master key from config.
  *
- * API keys are shown once and stored only as sha256 (see design §3). A plain, unkeyed hash is enough here because the
+ * API keys are shown once and stored only as sha256. A plain, unkeyed hash is enough here because the
  * secrets are 192 bits of randomness: there is nothing to brute-force, and not tying the hash to the master key means
  * rotating the encryption key never invalidates anyone's API key.
  */

@@ -1,8 +1,9 @@
 import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import knexFactory, { type Knex } from "knex";
 import pg from "pg";
 import { migrationSource } from "../../../migrations/index.js";
+import { auditStatements } from "./statement-audit.js";
 
 export type Db = Knex;
 
@@ -34,7 +35,7 @@ export interface DatabaseOptions {
  */
 export async function createDatabase(opts: DatabaseOptions): Promise<Db> {
   if (opts.databaseUrl) {
-    return knexFactory({
+    return audited(knexFactory({
       client: "pg",
       connection: {
         connectionString: opts.databaseUrl,
@@ -45,12 +46,18 @@ export async function createDatabase(opts: DatabaseOptions): Promise<Db> {
       },
       pool: { min: 0, max: opts.poolMax, idleTimeoutMillis: 30_000 },
       acquireConnectionTimeout: 5_000,
-    });
+    }));
   }
   const dir = resolve(opts.dataDir, "pgdata");
   mkdirSync(dir, { recursive: true });
   const { default: ClientPgLite } = await import("knex-pglite");
-  return knexFactory({ client: ClientPgLite as unknown as typeof Knex.Client, dialect: "postgres", connection: { filename: dir } });
+  return audited(knexFactory({ client: ClientPgLite as unknown as typeof Knex.Client, dialect: "postgres", connection: { filename: dir } }));
+}
+
+/** Every statement is offered to the SQL audit (db/statement-audit.ts), which only listens in the test suites. */
+function audited(db: Db): Db {
+  auditStatements(db);
+  return db;
 }
 
 /**
@@ -75,5 +82,3 @@ export async function migrateLatest(db: Db): Promise<string[]> {
     if (migrator !== db) await migrator.destroy();
   }
 }
-
-export const embeddedDataPath = (dataDir: string, ...parts: string[]) => join(resolve(dataDir), ...parts);

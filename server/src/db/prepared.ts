@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import { publishStatement } from "./statement-audit.js";
 
 interface PgConnection {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
@@ -49,6 +50,8 @@ export async function preparedQuery<Row>(db: Knex, name: string, text: string, v
   if (client.config.client === "pg") {
     const connection = await client.acquireConnection();
     try {
+      // Sent past knex, so knex's "query" event never sees it: offered to the SQL audit here.
+      publishStatement(text);
       const result = await connection.query({ name, text, values });
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
     } finally {

@@ -33,17 +33,3 @@ export function chooseDid(input: DidChoiceInput): string | null {
   const random = input.random ?? Math.random;
   return preferred[Math.floor(random() * preferred.length)] ?? preferred[0]!;
 }
-
-/** How many more sessions this person can join in a pool: what `pool_exhausted` is about. */
-export function freeDidCount(poolDidIds: readonly string[], heldDidIds: ReadonlySet<string>): number {
-  return poolDidIds.filter((id) => !heldDidIds.has(id)).length;
-}
-
-/** A session's status as callers see it: an open session past its expiry reads `expired` (no job needed). */
-export function effectiveStatus(
-  row: { status: string; expires_at: Date },
-  now: Date,
-): "open" | "closed" | "expired" {
-  if (row.status === "open" && row.expires_at.getTime() <= now.getTime()) return "expired";
-  return row.status as "open" | "closed" | "expired";
-}

@@ -1,25 +1,35 @@
 /**
- * What an inbound call should do (docs/architecture.md, "A call", step 4), decided without I/O so every rule is unit-tested on its own.
+ * What a new inbound call should do (docs/architecture.md, "A call", step 4), decided without I/O so every rule is
+ * unit-tested on its own. The decision is data (a CallAction); vobiz/xml.ts renders it for the carrier.
  *
  * Inputs are what the routing store found for (caller, dialled DID): the active pairing if there is one, else the
  * caller's most recent ended pairing on that DID (only to tell "session closed/expired" from "unknown caller").
- * Expiry is checked here against `now`: correctness never waits for the sweeper to mark a session expired.
+ * Expiry is checked here against `now` (domain/session-state.ts): correctness never waits for the sweeper.
  */
 import type { components } from "@maskline/openapi/schema";
-import { dialXml, rejectXml, unavailableXml } from "../vobiz/xml.js";
+import { messageFor, type AppMessages, type MessageKey } from "./messages.js";
+import { sessionStatusAt, type SessionStatus } from "./session-state.js";
+
+// Callers of the decision (the webhook tests, the fault suite) check the words it chose against these.
+export { DEFAULT_MESSAGES } from "./messages.js";
 
 export type CallDecision = components["schemas"]["CallDecision"];
 export type RejectDecision = Exclude<CallDecision, "bridged" | "unavailable">;
 
-/** The texts callers hear when a call is not connected; each may be overridden per app (`app.messages`). */
-export const DEFAULT_MESSAGES = Object.freeze({
-  notInService: "The number you have dialled is not in service.",
-  sessionEnded: "This call can no longer be connected.",
-  notAllowed: "Calls from this number cannot be connected.",
-  unavailable: "We cannot connect your call right now. Please try again shortly.",
-});
-export type MessageKey = keyof typeof DEFAULT_MESSAGES;
-export type AppMessages = Partial<Record<MessageKey, string>>;
+/** What the carrier is told to do with the call. */
+export type CallAction =
+  | {
+      kind: "bridge";
+      /** The masking DID the other participant sees this caller on. */
+      callerId: string;
+      /** The other participant's real number, +E.164. */
+      number: string;
+      timeoutSeconds: number;
+      timeLimitSeconds: number;
+      /** Where the carrier reports the Dial's outcome (the dial-status callback). */
+      actionUrl: string;
+    }
+  | { kind: "refuse"; message: string };
 
 const MESSAGE_FOR: Record<RejectDecision, MessageKey> = {
   rejected_unknown_caller: "notInService",
@@ -29,23 +39,10 @@ const MESSAGE_FOR: Record<RejectDecision, MessageKey> = {
   rejected_one_way: "notAllowed",
 };
 
-/** The app's text for `key`, or the default when it is unset or blank (a blank Speak would say nothing). */
-export function messageFor(messages: AppMessages | null | undefined, key: MessageKey): string {
-  const custom = messages?.[key];
-  return typeof custom === "string" && custom.trim() !== "" ? custom : DEFAULT_MESSAGES[key];
-}
-
-/** The polite reply when Maskline cannot decide (database down or slow, any unexpected error). */
-export function unavailableReply(messages: AppMessages | null | undefined): string {
-  return unavailableXml(messageFor(messages, "unavailable"));
-}
-
-export type SessionState = "open" | "closed" | "expired";
-
 /** The caller's active pairing on the dialled DID, and the other participant of that session. */
 export interface ActiveRoute {
   sessionId: string;
-  sessionStatus: SessionState;
+  sessionStatus: SessionStatus;
   sessionMode: "two_way" | "one_way";
   expiresAt: Date;
   callerParticipantId: string;
@@ -60,9 +57,16 @@ export interface ActiveRoute {
 /** The caller's most recent ended pairing on the dialled DID (reject path only). */
 export interface EndedRoute {
   sessionId: string;
-  sessionStatus: SessionState;
+  sessionStatus: SessionStatus;
   expiresAt: Date;
   callerParticipantId: string;
+}
+
+export interface CallSettings {
+  ringTimeoutSeconds: number;
+  maxCallSeconds: number;
+  messages: AppMessages | null | undefined;
+  dialStatusUrl: string;
 }
 
 export interface DecideCallInput {
@@ -72,12 +76,12 @@ export interface DecideCallInput {
   active: ActiveRoute | null;
   ended: EndedRoute | null;
   now: Date;
-  app: { ringTimeoutSeconds: number; maxCallSeconds: number; messages: AppMessages | null | undefined; dialStatusUrl: string };
+  app: CallSettings;
 }
 
 export interface CallOutcome {
   decision: Exclude<CallDecision, "unavailable">;
-  xml: string;
+  action: CallAction;
   /** Null when the caller matched no session. */
   sessionId: string | null;
   fromParticipantId: string | null;
@@ -85,21 +89,22 @@ export interface CallOutcome {
   toParticipantId: string | null;
 }
 
-function ended(status: SessionState, expiresAt: Date, now: Date): "rejected_session_closed" | "rejected_session_expired" | null {
+function endedDecision(route: ActiveRoute | EndedRoute, now: Date): "rejected_session_closed" | "rejected_session_expired" | null {
+  const status = sessionStatusAt({ status: route.sessionStatus, expires_at: route.expiresAt }, now);
   if (status === "closed") return "rejected_session_closed";
-  // Expired by the clock even while the row still says open: the sweeper may lag, routing must not.
-  if (status === "expired" || expiresAt.getTime() <= now.getTime()) return "rejected_session_expired";
+  if (status === "expired") return "rejected_session_expired";
   return null;
 }
 
-function reject(
+/** The refusal for `decision`: the app's words for it (or the default), and no one dialled. */
+export function refusal(
   decision: RejectDecision,
   messages: AppMessages | null | undefined,
-  session: { sessionId: string; callerParticipantId: string } | null,
+  session: { sessionId: string; callerParticipantId: string } | null = null,
 ): CallOutcome {
   return {
     decision,
-    xml: rejectXml(messageFor(messages, MESSAGE_FOR[decision])),
+    action: { kind: "refuse", message: messageFor(messages, MESSAGE_FOR[decision]) },
     sessionId: session?.sessionId ?? null,
     fromParticipantId: session?.callerParticipantId ?? null,
     toParticipantId: null,
@@ -108,23 +113,24 @@ function reject(
 
 export function decideCall(input: DecideCallInput): CallOutcome {
   const { app, now } = input;
-  if (input.from === null || input.to === null) return reject("rejected_invalid_number", app.messages, null);
+  if (input.from === null || input.to === null) return refusal("rejected_invalid_number", app.messages);
 
   const route = input.active;
   if (route) {
-    const over = ended(route.sessionStatus, route.expiresAt, now);
-    if (over) return reject(over, app.messages, route);
+    const over = endedDecision(route, now);
+    if (over) return refusal(over, app.messages, route);
     // One-way: only participants[0] may call; the other side is treated as out of session.
-    if (route.sessionMode === "one_way" && route.callerPosition !== 0) return reject("rejected_one_way", app.messages, route);
+    if (route.sessionMode === "one_way" && route.callerPosition !== 0) return refusal("rejected_one_way", app.messages, route);
     return {
       decision: "bridged",
-      xml: dialXml({
+      action: {
+        kind: "bridge",
         callerId: route.otherDid,
         number: route.otherNumber,
         timeoutSeconds: app.ringTimeoutSeconds,
         timeLimitSeconds: app.maxCallSeconds,
         actionUrl: app.dialStatusUrl,
-      }),
+      },
       sessionId: route.sessionId,
       fromParticipantId: route.callerParticipantId,
       toParticipantId: route.otherParticipantId,
@@ -134,8 +140,8 @@ export function decideCall(input: DecideCallInput): CallOutcome {
   // No active pairing: tell a person whose session ended from a stranger (same words differ per app's messages).
   const last = input.ended;
   if (last) {
-    const over = ended(last.sessionStatus, last.expiresAt, now);
-    if (over) return reject(over, app.messages, last);
+    const over = endedDecision(last, now);
+    if (over) return refusal(over, app.messages, last);
   }
-  return reject("rejected_unknown_caller", app.messages, null);
+  return refusal("rejected_unknown_caller", app.messages);
 }

@@ -6,34 +6,17 @@
  * other control character, a lone UTF-16 surrogate, an over-long value) is bad input, answered deliberately, and
  * can never reach a Postgres row where it would fail a write.
  */
+import { CALL_STATUS_VALUES, SCHEMA_PROPERTIES } from "@maskline/openapi/constants";
 import type { components } from "@maskline/openapi/schema";
 
 export type CallStatus = components["schemas"]["CallStatus"];
 export type CallDirection = components["schemas"]["CallDirection"];
 
-/** The fields the service reads. Anything else the carrier sends is accepted and ignored (never stored). */
-export const CARRIER_FIELD_NAMES = [
-  "CallUUID",
-  "From",
-  "To",
-  "Direction",
-  "CallStatus",
-  "Event",
-  "HangupCause",
-  "HangupCauseCode",
-  "HangupCauseName",
-  "Duration",
-  "BillDuration",
-  "StartTime",
-  "AnswerTime",
-  "EndTime",
-  "DialStatus",
-  "DialHangupCause",
-  "DialALegUUID",
-  "DialBLegUUID",
-  "DialBLegDuration",
-  "DialBLegBillDuration",
-] as const;
+/**
+ * The fields the service reads: the carrier's protocol as the spec documents it (components.schemas.VobizCallback).
+ * Anything else the carrier sends is accepted and ignored (never stored).
+ */
+export const CARRIER_FIELD_NAMES = SCHEMA_PROPERTIES.VobizCallback;
 export type CarrierFieldName = (typeof CARRIER_FIELD_NAMES)[number];
 export type CarrierFields = Readonly<Partial<Record<CarrierFieldName, string>>>;
 
@@ -79,16 +62,7 @@ export function callUuidOf(fields: CarrierFields): string | null {
   return v ? v : null;
 }
 
-const CALL_STATUSES: ReadonlySet<string> = new Set<CallStatus>([
-  "ringing",
-  "in-progress",
-  "completed",
-  "busy",
-  "failed",
-  "timeout",
-  "no-answer",
-  "cancel",
-]);
+const CALL_STATUSES: ReadonlySet<string> = new Set<CallStatus>(CALL_STATUS_VALUES);
 export const TERMINAL_CALL_STATUSES: readonly CallStatus[] = ["completed", "busy", "failed", "timeout", "no-answer", "cancel"];
 const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_CALL_STATUSES);
 // The carrier spells a cancelled call both ways; the API has one word for it.

@@ -1,6 +1,6 @@
 import type { RouterContext } from "@koa/router";
 import type { Logger } from "pino";
-import type { IdempotencyClaim } from "./idempotency.js";
+import type { IdempotencyClaim } from "../services/idempotency.js";
 
 export type Principal = { kind: "tenant"; tenantId: string; apiKeyId: string } | { kind: "admin" };
 

@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import type { operations } from "@maskline/openapi/schema";
+import type { PARAMETERS } from "@maskline/openapi/constants";
 import type { FieldError } from "../errors.js";
 
 // The spec is the source of truth at run time too: routes are registered by operationId with the method,
@@ -11,6 +12,16 @@ export const openapiDocument = require("@maskline/openapi/document") as OpenApiD
 
 export type OperationId = keyof operations;
 export type Security = "none" | "apiKey" | "adminToken" | "vobizSignature";
+
+type ComponentParameters = typeof PARAMETERS;
+/** Query parameters (of components.parameters) whose schema has a `default`: validation fills them in. */
+type DefaultedQueryName = {
+  [P in keyof ComponentParameters]: ComponentParameters[P] extends { in: "query"; default: unknown } ? ComponentParameters[P]["name"] : never;
+}[keyof ComponentParameters];
+/** A query as a handler receives it: a parameter with a spec default is always there. */
+export type WithQueryDefaults<Q> = [Q] extends [never]
+  ? never
+  : Omit<Q, DefaultedQueryName> & Required<Pick<Q, Extract<keyof Q, DefaultedQueryName>>>;
 
 interface OpenApiParameter {
   $ref?: string;
@@ -25,10 +36,15 @@ interface OpenApiOperation {
   parameters?: OpenApiParameter[];
   requestBody?: { required?: boolean; content: Record<string, unknown> };
 }
-interface OpenApiDocument {
+export interface OpenApiDocument {
   security?: Array<Record<string, unknown>>;
   paths: Record<string, Record<string, OpenApiOperation>>;
   components: { parameters: Record<string, OpenApiParameter> };
+}
+interface ParamSlot {
+  /** Each parameter's schema: a `$ref` into the document, with the parameter's `default` beside it. */
+  props: Record<string, { $ref: string; default?: unknown }>;
+  required: string[];
 }
 
 export interface OperationSpec {
@@ -48,15 +64,14 @@ export interface OperationSpec {
 }
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
-const makeAjv = (coerceTypes: boolean | "array") => {
+// useDefaults: a property the request leaves out gets its spec `default` (bodies: the default beside a `$ref` or
+// inline; parameters: wherever the parameter's schema declares it, see parameterDefault).
+const makeAjv = (doc: OpenApiDocument, coerceTypes: boolean | "array") => {
   const ajv = new Ajv2020({ strict: false, allErrors: true, useDefaults: true, coerceTypes });
   addFormats(ajv);
-  ajv.addSchema(openapiDocument as object, "spec");
+  ajv.addSchema(doc as object, "spec");
   return ajv;
 };
-// Bodies are validated as sent (no coercion); query and path strings are coerced to their declared types.
-const bodyAjv = makeAjv(false);
-const paramAjv = makeAjv("array");
 
 const pointer = (...parts: string[]) =>
   "spec#/" + parts.map((p) => p.replaceAll("~", "~0").replaceAll("/", "~1")).join("/");
@@ -74,9 +89,35 @@ function toFieldErrors(prefix: string, errors: ErrorObject[] | null | undefined)
   });
 }
 
-function compileObject(ajv: Ajv2020, props: Record<string, string>, required: string[]): ValidateFunction {
-  const properties = Object.fromEntries(Object.entries(props).map(([name, ref]) => [name, { $ref: ref }]));
-  return ajv.compile({ type: "object", properties, required });
+function compileObject(ajv: Ajv2020, slot: ParamSlot): ValidateFunction {
+  return ajv.compile({ type: "object", properties: slot.props, required: slot.required });
+}
+
+/** The node a local `$ref` (`#/components/...`) points at. */
+function resolveRef(doc: OpenApiDocument, ref: string): unknown {
+  if (!ref.startsWith("#/")) throw new Error(`unsupported $ref ${ref}`);
+  let node: unknown = doc;
+  for (const part of ref.slice(2).split("/")) {
+    node = (node as Record<string, unknown> | undefined)?.[part.replaceAll("~1", "/").replaceAll("~0", "~")];
+  }
+  if (node === undefined) throw new Error(`$ref ${ref} points nowhere`);
+  return node;
+}
+
+/**
+ * A parameter's `default`, following its schema's `$ref`s: ajv fills in a default only from the schema that holds
+ * the property, never from one a `$ref` leads to, so the parameter's property must carry it itself.
+ */
+function parameterDefault(doc: OpenApiDocument, schema: unknown): unknown {
+  const seen = new Set<string>();
+  let node = schema as { default?: unknown; $ref?: string } | undefined;
+  while (node && typeof node === "object") {
+    if (node.default !== undefined) return node.default;
+    if (typeof node.$ref !== "string" || seen.has(node.$ref)) return undefined;
+    seen.add(node.$ref);
+    node = resolveRef(doc, node.$ref) as typeof node;
+  }
+  return undefined;
 }
 
 function securityOf(doc: OpenApiDocument, op: OpenApiOperation): Security {
@@ -87,12 +128,16 @@ function securityOf(doc: OpenApiDocument, op: OpenApiOperation): Security {
   throw new Error(`operation ${op.operationId} uses unknown security scheme ${name}`);
 }
 
-function buildOperations(doc: OpenApiDocument): Map<OperationId, OperationSpec> {
+/** Every operation of `doc` with its validators (exported for tests that validate against a changed spec). */
+export function buildOperations(doc: OpenApiDocument): Map<OperationId, OperationSpec> {
+  // Bodies are validated as sent (no coercion); query and path strings are coerced to their declared types.
+  const bodyAjv = makeAjv(doc, false);
+  const paramAjv = makeAjv(doc, "array");
   const ops = new Map<OperationId, OperationSpec>();
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
       if (!["get", "post", "put", "patch", "delete"].includes(method)) continue;
-      const params: Record<"path" | "query" | "header", { props: Record<string, string>; required: string[] }> = {
+      const params: Record<"path" | "query" | "header", ParamSlot> = {
         path: { props: {}, required: [] },
         query: { props: {}, required: [] },
         header: { props: {}, required: [] },
@@ -105,7 +150,8 @@ function buildOperations(doc: OpenApiDocument): Map<OperationId, OperationSpec> 
           : pointer("paths", path, method, "parameters", String(i), "schema");
         const slot = params[param.in];
         const key = param.in === "header" ? param.name.toLowerCase() : param.name;
-        slot.props[key] = schemaRef;
+        const dflt = parameterDefault(doc, param.schema);
+        slot.props[key] = dflt === undefined ? { $ref: schemaRef } : { $ref: schemaRef, default: dflt };
         if (param.required) slot.required.push(key);
       });
       const contentType = op.requestBody
@@ -115,9 +161,9 @@ function buildOperations(doc: OpenApiDocument): Map<OperationId, OperationSpec> 
         contentType === "application/json"
           ? bodyAjv.compile({ $ref: pointer("paths", path, method, "requestBody", "content", contentType, "schema") })
           : null;
-      const query = compileObject(paramAjv, params.query.props, params.query.required);
-      const pathParams = compileObject(paramAjv, params.path.props, params.path.required);
-      const headerParams = compileObject(paramAjv, params.header.props, params.header.required);
+      const query = compileObject(paramAjv, params.query);
+      const pathParams = compileObject(paramAjv, params.path);
+      const headerParams = compileObject(paramAjv, params.header);
       const headerNames = Object.keys(params.header.props);
       ops.set(op.operationId as OperationId, {
         id: op.operationId as OperationId,

@@ -19,11 +19,6 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   throw validationFailed([{ path: "/query/cursor", message: "is not a cursor this API issued" }]);
 }
 
-export interface PageRequest {
-  limit: number;
-  after?: string;
-}
-
 /** Callers fetch limit + 1 rows; the extra row only tells whether another page exists. */
 export function toPageBy<Row, Out>(rows: Row[], limit: number, keyOf: (row: Row) => string, shape: (row: Row) => Out) {
   const hasMore = rows.length > limit;

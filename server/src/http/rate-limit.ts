@@ -1,7 +1,7 @@
 /**
- * Per-tenant rate limit for the tenant API (design §6): the counters live in kv, so with Redis every replica counts
- * against the same limit. Carrier webhooks are never limited here (a throttled webhook is a dropped phone call),
- * nor is the operator API.
+ * Per-tenant rate limit for the tenant API (docs/architecture.md, "Redis and faults"): the counters live in kv, so
+ * with Redis every replica counts against the same limit. Carrier webhooks are never limited here (a throttled
+ * webhook is a dropped phone call), nor is the operator API.
  *
  * Losing Redis may lose a rate-limit window, never a request: if kv fails, the request goes through (fail open)
  * and a warning is logged at most once a minute.
@@ -35,7 +35,8 @@ function createLimiter(deps: LimiterDeps): Limiter {
     const principal = ctx.state.principal;
     if (limit === 0 || principal?.kind !== "tenant") return next();
     const { index, elapsed } = rateWindowAt(deps.clock.now().getTime());
-    const key = (i: number) => `ratelimit:${principal.tenantId}:${i}`;
+    // One hash tag per tenant: the two windows read together sit in one Redis Cluster slot (one node, one write).
+    const key = (i: number) => `ratelimit:{${principal.tenantId}}:${i}`;
     let counts: [number, string | null];
     try {
       // Two windows' worth of TTL: the current counter is read as "previous" during the next window.

@@ -4,7 +4,7 @@ import type { operations } from "@maskline/openapi/schema";
 import type { Deps } from "../deps.js";
 import { AppError, validationFailed } from "../errors.js";
 import type { AppContext, RequestState } from "./context.js";
-import { operationsById, type OperationId, type OperationSpec } from "./openapi.js";
+import { operationsById, type OperationId, type OperationSpec, type WithQueryDefaults } from "./openapi.js";
 import { requireAdmin, requireApiKey } from "./auth.js";
 import { tenantRateLimit } from "./rate-limit.js";
 import { idempotency } from "./idempotency.js";
@@ -17,7 +17,7 @@ export type BodyOf<K extends OperationId> = Op<K> extends { requestBody: infer R
   : Op<K> extends { requestBody?: infer R }
     ? JsonContent<NonNullable<R>> | undefined
     : undefined;
-export type QueryOf<K extends OperationId> = Op<K> extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
+export type QueryOf<K extends OperationId> = Op<K> extends { parameters: { query?: infer Q } } ? WithQueryDefaults<NonNullable<Q>> : never;
 export type PathOf<K extends OperationId> = Op<K> extends { parameters: { path: infer P } } ? P : never;
 type Responses<K extends OperationId> = Op<K>["responses"];
 export type SuccessStatus<K extends OperationId> = Extract<keyof Responses<K>, 200 | 201 | 204>;
@@ -39,6 +39,8 @@ function validateInput(op: OperationSpec) {
   return async function validate(ctx: AppContext, next: Next) {
     const hasBody = Boolean(ctx.request.length) || ctx.get("transfer-encoding") !== "";
     let body: unknown = undefined;
+    // The handler of an operation that declares no body never sees one: a body sent to it anyway is ignored rather
+    // than refused, since it cannot change what the operation does.
     if (op.bodyContentType === "application/json") {
       if (hasBody) {
         if (!ctx.is("application/json")) {
@@ -50,8 +52,6 @@ function validateInput(op: OperationSpec) {
         throw validationFailed([{ path: "/body", message: "a JSON body is required" }]);
       }
       if (body === undefined) body = {};
-    } else if (hasBody && op.bodyContentType === null && ctx.method !== "GET") {
-      // An operation without a body declared ignores one, but it must not be an unparseable type we were sent.
     }
     const path = { ...ctx.params } as Record<string, unknown>;
     const query = { ...ctx.query } as Record<string, unknown>;
@@ -118,7 +118,7 @@ export function rawRoute(router: Router<RequestState>, id: OperationId, handler:
   router.register(op.routePath, [op.method], [handler] as never, { name: id });
 }
 
-/** Operations in the spec with no handler on this router: the app refuses to start with any. */
+/** Operations in the spec with no handler on this router; buildRouter (app.ts) refuses to build a router with any. */
 export function unregisteredOperations(router: Router<RequestState>): OperationId[] {
   const registry = registries.get(router) ?? new Set();
   return [...operationsById.keys()].filter((id) => !registry.has(id));

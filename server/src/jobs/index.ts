@@ -1,38 +1,29 @@
+/**
+ * The service's background work: one job runner over the built-in kinds (session expiry, the retention purge, the
+ * outbox dispatcher) and any registered from elsewhere (jobs/kinds.ts). No bare timers and no in-memory queues:
+ * what must happen later is a row in `jobs` or `outbox`, written in the transaction of the change that asks for it.
+ */
 import type { Deps } from "../deps.js";
-import { expireSessions, purgeExpiredData } from "./sweeper.js";
+import { createJobRegistry, registeredExtras, type JobKind, type OutboxTopic } from "./kinds.js";
+import { createJobRunner, type JobRunner } from "./runner.js";
+import { outboxDispatchJob } from "./outbox-dispatch.js";
+import { retentionPurgeJob, sessionExpiryJob } from "./sweeper.js";
 
-/** Retention is counted in days: purging hourly is plenty, and keeps its work away from the hot paths. */
-const PURGE_EVERY_MS = 3600_000;
+const builtInKinds: JobKind[] = [sessionExpiryJob, retentionPurgeJob];
+const builtInTopics: OutboxTopic[] = [];
 
-export interface Jobs {
-  stop(): Promise<void>;
-}
+export type { JobRunner } from "./runner.js";
 
-/** Background jobs of this replica. Each takes a Postgres advisory lock so one replica runs it at a time. */
-export function startJobs(deps: Deps): Jobs {
-  let running: Promise<unknown> | null = null;
-  let lastPurge = 0;
-  const pass = async () => {
-    const expired = await expireSessions(deps);
-    if (expired) deps.logger.info({ expired }, "sweeper: sessions expired");
-    if (Date.now() - lastPurge >= PURGE_EVERY_MS) {
-      lastPurge = Date.now();
-      const purged = await purgeExpiredData(deps);
-      if (purged && (purged.sessions || purged.calls)) deps.logger.info({ purged }, "sweeper: data past retention purged");
-    }
-  };
-  const tick = () => {
-    if (running) return; // never overlap with a slow previous pass
-    running = pass()
-      .catch((err: unknown) => deps.logger.warn({ err }, "sweeper pass failed"))
-      .finally(() => (running = null));
-  };
-  const timer = setInterval(tick, deps.config.sweepIntervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+/** Starts this replica's runner. Embedded PGlite has one connection, so its runner runs one job at a time. */
+export async function startJobRunner(deps: Deps): Promise<JobRunner> {
+  const extras = registeredExtras();
+  const topics = [...builtInTopics, ...extras.topics];
+  const { topics: byTopic } = createJobRegistry([], topics);
+  const registry = createJobRegistry([...builtInKinds, outboxDispatchJob(byTopic), ...extras.kinds], topics);
+  const runner = createJobRunner(deps, registry, {
+    concurrency: deps.config.databaseUrl ? 4 : 1,
+    stopGraceMs: deps.config.shutdownGraceMs,
+  });
+  await runner.start();
+  return runner;
 }

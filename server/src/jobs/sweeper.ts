@@ -1,49 +1,91 @@
+/**
+ * Session expiry and the retention purge, as recurring jobs: each kind has one row in `jobs`, so one replica runs
+ * it at a time (whichever claimed the row), and its work commits with its next schedule.
+ */
+import type { Knex } from "knex";
 import type { Deps } from "../deps.js";
-import { expireDueSessions, purgePastRetention, tryAdvisoryXactLock } from "../stores/maintenance.js";
+import { expireDueSessions, purgePastRetention } from "../stores/maintenance.js";
+import { purgeFinishedJobs } from "../stores/jobs.js";
+import { purgeDispatchedOutbox } from "../stores/outbox.js";
 import { DEFAULT_RETENTION_DAYS } from "../domain/tenant-settings.js";
+import type { TransactionalJobKind } from "./kinds.js";
 
-/** One key for the sweeper: whichever replica holds it runs the pass; the others skip. */
-export const SWEEPER_LOCK_KEY = 0x6d61736b; // "mask"
-const BATCH = 1000;
+const EXPIRY_BATCH = 1000;
+const PURGE_BATCH = 10_000;
+/** Retention is counted in days: purging hourly is plenty, and keeps its work away from the hot paths. */
+const PURGE_EVERY_MS = 3600_000;
+const DAY_MS = 86_400_000;
+/** Finished jobs stay visible to the operator this long; dead ones longer, to be looked into. */
+export const SUCCEEDED_JOBS_KEPT_MS = 7 * DAY_MS;
+export const DEAD_JOBS_KEPT_MS = 30 * DAY_MS;
+/** A dispatched outbox row has done its work (its jobs carry what they need); kept a day for inspection. */
+export const DISPATCHED_OUTBOX_KEPT_MS = DAY_MS;
 
-export interface SweepResult {
-  ran: boolean;
-  expired: number;
-  purged: { sessions: number; calls: number; idempotencyKeys: number; nonces: number };
+export interface PurgeCounts {
+  sessions: number;
+  calls: number;
+  idempotencyKeys: number;
+  nonces: number;
+  jobs: number;
+  outbox: number;
 }
 
 /**
- * Expires sessions whose time is up and releases their DIDs. Routing never depends on this (it checks expires_at
- * itself); the sweeper keeps the index of active rows small and the status column truthful for lists.
+ * Marks one batch of sessions past their expiry expired and releases their DIDs. Routing never depends on this (it
+ * checks expires_at itself); expiry keeps the index of active rows small and the status column truthful for lists.
  */
-export async function expireSessions(deps: Pick<Deps, "db" | "clock">): Promise<number | null> {
+export function expireSessionsIn(trx: Knex.Transaction, now: Date): Promise<number> {
+  return expireDueSessions(trx, now, EXPIRY_BATCH);
+}
+
+/** Deletes what is past the tenants' retention (privacy by design), and the runner's own finished rows. */
+export async function purgeIn(trx: Knex.Transaction, now: Date): Promise<PurgeCounts> {
+  const data = await purgePastRetention(trx, now, DEFAULT_RETENTION_DAYS, PURGE_BATCH);
+  const t = now.getTime();
+  const jobs = await purgeFinishedJobs(trx, new Date(t - SUCCEEDED_JOBS_KEPT_MS), new Date(t - DEAD_JOBS_KEPT_MS), PURGE_BATCH);
+  const outbox = await purgeDispatchedOutbox(trx, new Date(t - DISPATCHED_OUTBOX_KEPT_MS), PURGE_BATCH);
+  return { ...data, jobs, outbox };
+}
+
+export const sessionExpiryJob: TransactionalJobKind = {
+  kind: "sessions.expire",
+  transactional: true,
+  everyMs: (config) => config.sweepIntervalMs,
+  timeoutMs: 20_000,
+  async run(trx, _job, deps) {
+    const now = deps.clock.now();
+    const expired = await expireSessionsIn(trx, now);
+    if (expired) deps.logger.info({ expired }, "sessions expired");
+    // A full batch: more are due, so the next batch runs now rather than an interval later.
+    return expired === EXPIRY_BATCH ? { runAgainAt: now } : undefined;
+  },
+};
+
+export const retentionPurgeJob: TransactionalJobKind = {
+  kind: "retention.purge",
+  transactional: true,
+  everyMs: () => PURGE_EVERY_MS,
+  timeoutMs: 5 * 60_000,
+  async run(trx, _job, deps) {
+    const now = deps.clock.now();
+    const purged = await purgeIn(trx, now);
+    if (Object.values(purged).some((n) => n > 0)) deps.logger.info({ purged }, "data past retention purged");
+    const more = Object.values(purged).some((n) => n >= PURGE_BATCH);
+    return more ? { runAgainAt: now } : undefined;
+  },
+};
+
+/** Expires every session due now, batch after batch (what the expiry job does over its runs; tests call it). */
+export async function expireSessions(deps: Pick<Deps, "db" | "clock">): Promise<number> {
   let expired = 0;
   for (;;) {
-    const batch = await deps.db.transaction(async (trx) => {
-      if (!(await tryAdvisoryXactLock(trx, SWEEPER_LOCK_KEY))) return null;
-      return expireDueSessions(trx, deps.clock.now(), BATCH);
-    });
-    if (batch === null) return expired > 0 ? expired : null;
+    const batch = await deps.db.transaction((trx) => expireSessionsIn(trx, deps.clock.now()));
     expired += batch;
-    if (batch < BATCH) return expired;
+    if (batch < EXPIRY_BATCH) return expired;
   }
 }
 
-/** Deletes what is past the tenants' retention (privacy by design): ended sessions, old calls, idempotency keys. */
-export async function purgeExpiredData(deps: Pick<Deps, "db" | "clock">): Promise<SweepResult["purged"] | null> {
-  return deps.db.transaction(async (trx) => {
-    if (!(await tryAdvisoryXactLock(trx, SWEEPER_LOCK_KEY))) return null;
-    return purgePastRetention(trx, deps.clock.now(), DEFAULT_RETENTION_DAYS, BATCH * 10);
-  });
-}
-
-/** One full pass: expiry, then the retention purge (the job runs the purge far less often than expiry). */
-export async function sweep(deps: Pick<Deps, "db" | "clock">): Promise<SweepResult> {
-  const expired = await expireSessions(deps);
-  const purged = await purgeExpiredData(deps);
-  return {
-    ran: expired !== null || purged !== null,
-    expired: expired ?? 0,
-    purged: purged ?? { sessions: 0, calls: 0, idempotencyKeys: 0, nonces: 0 },
-  };
+/** One purge pass in its own transaction (what the purge job runs; tests call it). */
+export function purgeExpiredData(deps: Pick<Deps, "db" | "clock">): Promise<PurgeCounts> {
+  return deps.db.transaction((trx) => purgeIn(trx, deps.clock.now()));
 }

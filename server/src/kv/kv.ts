@@ -1,9 +1,11 @@
 /**
- * The key-value port (design §6): what replicas share and may lose. Nonces, idempotency records of in-flight
- * requests, rate-limit counters, cross-replica notifications. Postgres stays the source of truth; nothing stored here
- * may be needed to route a call correctly.
+ * The key-value port: state the replicas share and may lose. Today that is carrier nonces (the replay guard's
+ * first check), the tenant API's rate-limit counters, and the notices that tell every replica's app and pool caches
+ * to re-read a changed row (publish/subscribe). Postgres stays the source of truth: the replay guard falls back to
+ * its Postgres ledger, the limiter fails open, the caches expire; nothing stored here is needed to route a call.
  *
- * Two adapters: `memory.ts` (one process, no REDIS_URL) and `redis.ts`. Both pass test/unit/kv-contract.test.ts.
+ * Two adapters: `memory.ts` (one process, no REDIS_URL) and `redis.ts` (one server or a Redis Cluster). Both pass
+ * test/unit/kv-contract.test.ts. Every verb names one key, so on a cluster each runs in that key's slot.
  */
 export interface Kv {
   /**
@@ -12,14 +14,11 @@ export interface Kv {
    */
   putIfAbsent(key: string, value: string, ttlMs: number): Promise<string | null>;
   get(key: string): Promise<string | null>;
-  set(key: string, value: string, ttlMs: number): Promise<void>;
-  delete(key: string): Promise<void>;
   /** Atomically add `by` and return the new value; the TTL is set when the key is created. */
   increment(key: string, by: number, ttlMs: number): Promise<number>;
   publish(channel: string, message: string): Promise<void>;
   /** Returns an unsubscribe function. */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
-  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -59,16 +59,6 @@ export function createMemoryKv(clock: () => number = Date.now): Kv {
       return live(key)?.value ?? null;
     },
 
-    async set(key, value, ttlMs) {
-      assertOpen();
-      entries.set(key, { value, expiresAt: clock() + checkTtl(ttlMs) });
-    },
-
-    async delete(key) {
-      assertOpen();
-      entries.delete(key);
-    },
-
     async increment(key, by, ttlMs) {
       assertOpen();
       const step = checkIncrement(by);
@@ -115,10 +105,6 @@ export function createMemoryKv(clock: () => number = Date.now): Kv {
         active = false;
         bus.off(channel, listener);
       };
-    },
-
-    async ping() {
-      assertOpen();
     },
 
     async close() {

@@ -25,7 +25,7 @@ export interface CreateLoggerOptions {
   destination?: DestinationStream;
 }
 
-// Query parameters whose values are secrets: `k` is the per-app URL secret on carrier webhooks (design §5).
+// Query parameters whose values are secrets: `k` is the per-app URL secret on carrier webhooks (docs/carrier-protocol.md §1).
 const SECRET_QUERY_KEYS = new Set(["k"]);
 
 function asRecord(value: unknown): Record<string, unknown> {

@@ -1,5 +1,5 @@
 /**
- * Scrub phone numbers out of anything headed for the logs (design §3: real numbers appear in logs only masked).
+ * Scrub phone numbers out of anything headed for the logs: real numbers appear in logs only masked.
  *
  * This is a heuristic over free text, so it errs towards masking: any run of 7+ digits (optional leading `+` or
  * URL-encoded `%2B`, spaces/dashes/parentheses allowed inside) that is not glued to letters is masked, keeping its

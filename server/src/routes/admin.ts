@@ -14,7 +14,7 @@ export function adminRoutes(router: Router<RequestState>, deps: Deps) {
   }));
 
   route(router, deps, "admin.tenants.list", async (_ctx, { query }) => {
-    const limit = query.limit ?? 20;
+    const limit = query.limit;
     const rows = await tenants.listTenants(deps, { limit, after: decodeCursor(query.cursor) });
     return { status: 200, body: toPage(rows, limit, tenants.toTenant) };
   });

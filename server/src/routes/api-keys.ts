@@ -8,7 +8,7 @@ import * as apiKeys from "../services/api-keys.js";
 
 export function apiKeyRoutes(router: Router<RequestState>, deps: Deps) {
   route(router, deps, "apiKeys.list", async (ctx, { query }) => {
-    const limit = query.limit ?? 20;
+    const limit = query.limit;
     const rows = await apiKeys.listApiKeys(deps, tenantIdOf(ctx), { limit, after: decodeCursor(query.cursor) });
     return { status: 200, body: toPage(rows, limit, apiKeys.toApiKey) };
   });

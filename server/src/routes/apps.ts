@@ -13,7 +13,7 @@ export function appRoutes(router: Router<RequestState>, deps: Deps) {
   }));
 
   route(router, deps, "apps.list", async (ctx, { query }) => {
-    const limit = query.limit ?? 20;
+    const limit = query.limit;
     const rows = await apps.listApps(deps, tenantIdOf(ctx), { limit, after: decodeCursor(query.cursor) });
     return { status: 200, body: toPage(rows, limit, (row) => apps.toApp(row, deps.config.publicBaseUrl)) };
   });

@@ -7,7 +7,7 @@ import * as calls from "../services/calls.js";
 
 export function callRoutes(router: Router<RequestState>, deps: Deps) {
   route(router, deps, "calls.list", async (ctx, { query }) => {
-    const limit = query.limit ?? 20;
+    const limit = query.limit;
     const rows = await calls.listCalls(deps, tenantIdOf(ctx), {
       limit,
       after: decodeCursor(query.cursor),

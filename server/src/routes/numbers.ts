@@ -13,7 +13,7 @@ export function numberRoutes(router: Router<RequestState>, deps: Deps) {
   }));
 
   route(router, deps, "numbers.list", async (ctx, { query }) => {
-    const limit = query.limit ?? 20;
+    const limit = query.limit;
     const rows = await numbers.listNumbers(deps, tenantIdOf(ctx), {
       limit,
       after: decodeCursor(query.cursor),

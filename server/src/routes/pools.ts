@@ -7,7 +7,7 @@ import * as pools from "../services/pools.js";
 
 export function poolRoutes(router: Router<RequestState>, deps: Deps) {
   route(router, deps, "pools.list", async (ctx, { query }) => {
-    const limit = query.limit ?? 20;
+    const limit = query.limit;
     const rows = await pools.listPools(deps, tenantIdOf(ctx), { limit, after: decodeCursor(query.cursor) });
     return { status: 200, body: toPageBy(rows, limit, (row) => row.pool, pools.toPool) };
   });

@@ -13,7 +13,7 @@ export function sessionRoutes(router: Router<RequestState>, deps: Deps) {
   }));
 
   route(router, deps, "sessions.list", async (ctx, { query }) => {
-    const limit = query.limit ?? 20;
+    const limit = query.limit;
     const { rows, shape } = await sessions.listSessions(deps, tenantIdOf(ctx), {
       limit,
       after: decodeCursor(query.cursor),

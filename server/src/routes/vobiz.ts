@@ -9,10 +9,10 @@ import { AppError, validationFailed } from "../errors.js";
 import type { AppContext, RequestState } from "../http/context.js";
 import { rawRoute } from "../http/route.js";
 import { authenticateCarrier, type CarrierEndpoint } from "../http/carrier/authenticate.js";
-import { emptyXml, rejectXml } from "../vobiz/xml.js";
-import type { AppRow } from "../stores/apps.js";
-import { messageFor, unavailableReply, type AppMessages } from "../domain/call-decision.js";
-import { callUuidOf, isEndOfCallNotice, readCarrierFields, type CarrierFields } from "../domain/carrier-fields.js";
+import { emptyXml, unavailableReply } from "../vobiz/xml.js";
+import type { AppRecord } from "../services/caches.js";
+import type { AppMessages } from "../domain/messages.js";
+import { isEndOfCallNotice, readCarrierFields, type CarrierFields } from "../domain/carrier-fields.js";
 import { startDeadline } from "../time/deadline.js";
 import { ANSWER_BUDGET_MS, CALLBACK_BUDGET_MS, answerCall } from "../services/answer.js";
 import { recordDialStatus, recordHangup } from "../services/call-events.js";
@@ -49,7 +49,7 @@ export function vobizRoutes(router: Router<RequestState>, deps: Deps) {
     const fields = carrierFields(ctx);
     const notice = isEndOfCallNotice(fields);
     const deadline = startDeadline(notice ? CALLBACK_BUDGET_MS : ANSWER_BUDGET_MS);
-    let app: AppRow | undefined;
+    let app: AppRecord | undefined;
     try {
       const caller = await authenticateCarrier(deps, ctx, notice ? "hangup" : "answer", fields, deadline);
       app = caller.app;
@@ -59,15 +59,7 @@ export function vobizRoutes(router: Router<RequestState>, deps: Deps) {
         replyXml(ctx, emptyXml());
         return;
       }
-      const callUuid = callUuidOf(fields);
-      if (callUuid === null) {
-        // Not something the carrier sends; without a CallUUID nothing can be recorded or retried safely.
-        await caller.nonceChecked;
-        log.warn({ appId: app.id }, "answer request without a CallUUID: refused");
-        replyXml(ctx, rejectXml(messageFor(app.messages as AppMessages, "notInService")));
-        return;
-      }
-      replyXml(ctx, await answerCall(deps, app, { ...fields, CallUUID: callUuid }, deadline, log, caller.nonceChecked));
+      replyXml(ctx, await answerCall(deps, app, fields, deadline, log, caller.nonceChecked));
     } catch (err) {
       if (err instanceof AppError) throw err;
       // Ours, not the caller's: log it (never From/To) and end the call politely rather than with a carrier error.

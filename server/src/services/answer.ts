@@ -10,8 +10,11 @@ import type { Deps } from "../deps.js";
 import { newId } from "../crypto/ids.js";
 import { normalizeForLookup } from "../phone/numbers.js";
 import { webhookUrls } from "../domain/webhook-urls.js";
-import { decideCall, type ActiveRoute, type AppMessages, type EndedRoute } from "../domain/call-decision.js";
-import { callStatusOf, directionOf, type CarrierFields } from "../domain/carrier-fields.js";
+import { decideCall, type ActiveRoute, type CallSettings, type EndedRoute } from "../domain/call-decision.js";
+import { answerArrived } from "../domain/call-flow.js";
+import { messageFor, type AppMessages } from "../domain/messages.js";
+import { callStatusOf, callUuidOf, directionOf, type CarrierFields } from "../domain/carrier-fields.js";
+import { callActionXml } from "../vobiz/xml.js";
 import type { Deadline } from "../time/deadline.js";
 import type { AppRow } from "../stores/apps.js";
 import * as calls from "../stores/calls.js";
@@ -23,6 +26,13 @@ export const ANSWER_BUDGET_MS = 700;
 export const CALLBACK_BUDGET_MS = 2_000;
 
 type AnswerDeps = Pick<Deps, "db" | "keys" | "clock" | "config" | "callLog">;
+
+/** What the lookup found: the reply stored for this CallUUID, or else the routes the decision needs. */
+interface Found {
+  earlierReply: string | null;
+  active: ActiveRoute | null;
+  ended: EndedRoute | null;
+}
 
 function activeRouteOf(deps: AnswerDeps, row: routing.AnswerLookupRow): ActiveRoute | null {
   if (row.session_id === null) return null;
@@ -51,62 +61,76 @@ async function endedRouteOf(deps: AnswerDeps, key: routing.RouteKey, deadline: D
 }
 
 /**
+ * One round trip in the common case: the route for (caller, DID) and this CallUUID's stored reply together. The
+ * caller's ended pairing is read only when there is neither. Numbers that do not parse route nowhere, so then only
+ * the stored reply is looked up. The replay check runs beside the lookup and must pass before anything is used.
+ */
+async function lookUpCall(
+  deps: AnswerDeps,
+  app: AppRow,
+  callUuid: string,
+  numbers: { from: string | null; to: string | null },
+  deadline: Deadline,
+  authenticated: Promise<void>,
+): Promise<Found> {
+  const { from, to } = numbers;
+  if (from === null || to === null) {
+    const [found] = await Promise.all([
+      deadline.run(calls.findCallReplies(deps.db, [{ tenant_id: app.tenant_id, call_uuid: callUuid }])),
+      authenticated,
+    ]);
+    return { earlierReply: found.get(`${app.tenant_id} ${callUuid}`) ?? null, active: null, ended: null };
+  }
+  const key: routing.RouteKey = { tenantId: app.tenant_id, appId: app.id, did: to, callerBidx: deps.keys.blindIndex(from) };
+  const [row] = await Promise.all([deadline.run(routing.findAnswerRoute(deps.db, key, callUuid)), authenticated]);
+  if (row.earlier_reply_enc !== null) return { earlierReply: row.earlier_reply_enc, active: null, ended: null };
+  const active = activeRouteOf(deps, row);
+  return { earlierReply: null, active, ended: active ? null : await endedRouteOf(deps, key, deadline) };
+}
+
+function callSettingsOf(deps: AnswerDeps, app: AppRow): CallSettings {
+  return {
+    ringTimeoutSeconds: app.ring_timeout_seconds,
+    maxCallSeconds: app.max_call_seconds,
+    messages: app.messages as AppMessages,
+    dialStatusUrl: webhookUrls(deps.config.publicBaseUrl, app.id, app.url_secret).dialStatusUrl,
+  };
+}
+
+/**
  * A new inbound call (end-of-call notices go to call-events). Idempotent on CallUUID through its call row: the
  * first request's reply is stored (encrypted: a bridge names a real number) and every later request for the same
  * call, concurrent or not, on any replica, before or after a Redis flush, gets those exact bytes and writes nothing.
- *
- * `fields.CallUUID` is present and valid (the route checked it at the edge).
  */
 export async function answerCall(
   deps: AnswerDeps,
   app: AppRow,
-  fields: CarrierFields & { CallUUID: string },
+  fields: CarrierFields,
   deadline: Deadline,
   log: Logger,
   /** The replay check, run alongside the lookup; it must pass before anything is recorded or answered. */
   authenticated: Promise<void> = Promise.resolve(),
 ): Promise<string> {
-  const callUuid = fields.CallUUID;
+  const callUuid = callUuidOf(fields);
+  if (callUuid === null) {
+    // Not something the carrier sends; without a CallUUID nothing can be recorded or retried safely.
+    await authenticated;
+    log.warn({ appId: app.id }, "answer request without a CallUUID: refused");
+    return callActionXml({ kind: "refuse", message: messageFor(app.messages as AppMessages, "notInService") });
+  }
   const from = normalizeForLookup(fields.From ?? "", app.default_country);
   const to = normalizeForLookup(fields.To ?? "", app.default_country);
 
-  let active: ActiveRoute | null = null;
-  let ended: EndedRoute | null = null;
-  let earlierReply: string | null;
-  if (from !== null && to !== null) {
-    const key: routing.RouteKey = { tenantId: app.tenant_id, appId: app.id, did: to, callerBidx: deps.keys.blindIndex(from) };
-    const [row] = await Promise.all([deadline.run(routing.findAnswerRoute(deps.db, key, callUuid)), authenticated]);
-    earlierReply = row.earlier_reply_enc;
-    if (earlierReply === null) {
-      active = activeRouteOf(deps, row);
-      if (!active) ended = await endedRouteOf(deps, key, deadline);
-    }
-  } else {
-    const [found] = await Promise.all([
-      deadline.run(calls.findCallReplies(deps.db, [{ tenant_id: app.tenant_id, call_uuid: callUuid }])),
-      authenticated,
-    ]);
-    earlierReply = found.get(`${app.tenant_id} ${callUuid}`) ?? null;
-  }
-  if (earlierReply !== null) {
+  const found = await lookUpCall(deps, app, callUuid, { from, to }, deadline, authenticated);
+  if (found.earlierReply !== null) {
     log.info({ appId: app.id, callUuid }, "answer replayed for a known CallUUID");
-    return deps.keys.decrypt(earlierReply);
+    return deps.keys.decrypt(found.earlierReply);
   }
 
   const now = deps.clock.now();
-  const outcome = decideCall({
-    from,
-    to,
-    active,
-    ended,
-    now,
-    app: {
-      ringTimeoutSeconds: app.ring_timeout_seconds,
-      maxCallSeconds: app.max_call_seconds,
-      messages: app.messages as AppMessages,
-      dialStatusUrl: webhookUrls(deps.config.publicBaseUrl, app.id, app.url_secret).dialStatusUrl,
-    },
-  });
+  const outcome = decideCall({ from, to, active: found.active, ended: found.ended, now, app: callSettingsOf(deps, app) });
+  const answered = answerArrived({ type: "answer", outcome, status: callStatusOf(fields.CallStatus, "ringing") });
+  const xml = callActionXml(answered.reply);
 
   const row: calls.NewCallRow & { reply_enc: string } = {
     id: newId("call"),
@@ -120,8 +144,8 @@ export async function answerCall(
     from_participant_id: outcome.fromParticipantId,
     to_participant_id: outcome.toParticipantId,
     decision: outcome.decision,
-    status: callStatusOf(fields.CallStatus, "ringing"),
-    reply_enc: deps.keys.encrypt(outcome.xml), // it can name a real number
+    status: answered.state.status,
+    reply_enc: deps.keys.encrypt(xml), // it can name a real number
     started_at: now,
   };
   // Committed before the reply leaves: the carrier's hangup notice (and any retry) finds the decision recorded.
@@ -131,5 +155,5 @@ export async function answerCall(
     return deps.keys.decrypt(earlier);
   }
   log.info({ appId: app.id, callUuid, callId: row.id, sessionId: outcome.sessionId, decision: outcome.decision }, "call answered");
-  return outcome.xml;
+  return xml;
 }

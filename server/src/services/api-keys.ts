@@ -6,8 +6,8 @@ import { generateApiKey, hashSecret } from "../crypto/tokens.js";
 import * as store from "../stores/api-keys.js";
 import type { ApiKeyRow } from "../stores/api-keys.js";
 import { iso, isoOrNull, type Schemas } from "./shapes.js";
-import type { PageRequest } from "../http/pagination.js";
-import type { StoreResult } from "../http/idempotency.js";
+import type { PageRequest } from "../domain/pagination.js";
+import type { StoreResult } from "./idempotency.js";
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 const KEY_FORMAT = /^mk_live_[1-9A-HJ-NP-Za-km-z]{20,64}$/;
@@ -57,23 +57,41 @@ export async function listApiKeys(deps: Pick<Deps, "db">, tenantId: string, page
 }
 
 export async function revokeApiKey(deps: Pick<Deps, "db" | "clock">, tenantId: string, id: string): Promise<void> {
-  const row = await store.revokeApiKey(deps.db, tenantId, id, deps.clock.now());
+  const row = await deps.db.transaction((trx) => store.revokeApiKey(trx, tenantId, id, deps.clock.now()));
   if (!row) throw notFound("API key");
 }
 
 /**
+ * When this replica last recorded each key's use. Authentication reads the lookup table only (the request names no
+ * tenant yet), not the key's last_used_at, so this keeps the touch to about one a minute per key and replica;
+ * the touch itself skips a key another replica touched within the minute. Bounded: a flood of keys only resets it.
+ */
+const lastTouched = new Map<string, number>();
+const MAX_TOUCHED_KEYS = 10_000;
+
+function dueForTouch(keyId: string, nowMs: number): boolean {
+  const last = lastTouched.get(keyId);
+  if (last !== undefined && nowMs - last <= LAST_USED_RESOLUTION_MS) return false;
+  if (lastTouched.size >= MAX_TOUCHED_KEYS) lastTouched.clear();
+  lastTouched.set(keyId, nowMs);
+  return true;
+}
+
+/**
  * Resolves a bearer secret to its tenant. Every request reads Postgres, so a key revoked through any replica
- * is refused by all of them at once; the lookup is one unique-index probe. Unknown, revoked and malformed keys
- * are indistinguishable to the caller.
+ * is refused by all of them at once; the lookup is one primary-key probe of api_key_lookup. Unknown, revoked and
+ * malformed keys are indistinguishable to the caller.
  */
 export async function authenticateApiKey(deps: Pick<Deps, "db" | "clock" | "logger">, secret: string) {
   if (!KEY_FORMAT.test(secret)) throw new AppError("unauthorized", "A valid API key is required.");
   const row = await store.findActiveKeyByHash(deps.db, hashSecret(secret));
   if (!row) throw new AppError("unauthorized", "A valid API key is required.");
   const now = deps.clock.now();
-  if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
+  if (dueForTouch(row.id, now.getTime())) {
     // Bookkeeping, not on the request's path: a lost update only makes lastUsedAt a minute staler.
-    store.touchApiKey(deps.db, row.id, now).catch((err: unknown) => deps.logger.warn({ err }, "api key touch failed"));
+    store
+      .touchApiKey(deps.db, row.tenant_id, row.id, now, LAST_USED_RESOLUTION_MS)
+      .catch((err: unknown) => deps.logger.warn({ err }, "api key touch failed"));
   }
   return { tenantId: row.tenant_id, apiKeyId: row.id };
 }

@@ -1,15 +1,8 @@
 import type { Deps } from "../deps.js";
-import { findAppForWebhook, type AppRow } from "../stores/apps.js";
+import { findAppForWebhook } from "../stores/apps.js";
 import { activePoolNumbers } from "../stores/numbers.js";
-import { createSharedCache, type SharedCache } from "./shared-cache.js";
-
-/** What the webhooks need of an app, with its auth token already decrypted. */
-export interface WebhookApp {
-  row: AppRow;
-  authToken: string;
-}
-
-export type AppCache = SharedCache<WebhookApp>;
+import { poolOfKey, type AppCache, type PoolCache } from "./caches.js";
+import { createSharedCache } from "./shared-cache.js";
 
 /**
  * Every call's first step is "which app is this URL for": a Postgres read and an AES decryption that return the
@@ -30,14 +23,6 @@ export function createAppCache(deps: Pick<Deps, "db" | "kv" | "keys" | "logger">
   });
 }
 
-export interface PoolMembers {
-  appId: string;
-  /** Active DIDs, oldest first. */
-  dids: Array<{ id: string; e164: string }>;
-}
-export type PoolCache = SharedCache<PoolMembers>;
-export const poolKey = (tenantId: string, pool: string) => `${tenantId}\u0000${pool}`;
-
 /**
  * Which DIDs a pool has: read by every session create, changed only by imports and releases (which invalidate it).
  * Staleness cannot break the invariant: the allocator re-reads its picked DID under FOR SHARE inside its
@@ -51,7 +36,7 @@ export function createPoolCache(deps: Pick<Deps, "db" | "kv" | "logger">): PoolC
     ttlMs: 5_000,
     maxEntries: 10_000,
     load: async (key) => {
-      const [tenantId, pool] = key.split("\u0000") as [string, string];
+      const { tenantId, pool } = poolOfKey(key);
       const rows = await activePoolNumbers(deps.db, tenantId, pool);
       if (rows.length === 0) return undefined;
       return { appId: rows[0]!.app_id, dids: rows.map((r) => ({ id: r.id, e164: r.e164 })) };

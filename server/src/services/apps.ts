@@ -5,21 +5,21 @@ import { generateToken } from "../crypto/tokens.js";
 import { webhookUrls } from "../domain/webhook-urls.js";
 import * as store from "../stores/apps.js";
 import type { AppRow } from "../stores/apps.js";
-import type { PageRequest } from "../http/pagination.js";
-import type { StoreResult } from "../http/idempotency.js";
+import type { PageRequest } from "../domain/pagination.js";
+import type { StoreResult } from "./idempotency.js";
+import { SCHEMA_DEFAULTS, SCHEMA_PROPERTIES } from "@maskline/openapi/constants";
 import { iso, type Schemas } from "./shapes.js";
 
 const URL_SECRET_BYTES = 24;
-const DEFAULT_COUNTRY = "IN";
-const DEFAULT_RING_TIMEOUT_SECONDS = 30;
-const DEFAULT_MAX_CALL_SECONDS = 3600;
+// Request validation has already filled these in from the spec; its input type cannot say so, hence the fallbacks.
+const CREATE_DEFAULTS = SCHEMA_DEFAULTS.CreateAppRequest;
 
 type AppMessages = Schemas["AppMessages"];
 
 /** Only the message fields a tenant set: unset ones fall back to the defaults at call time. */
 function messagesOf(stored: Record<string, string> | null | undefined): AppMessages {
   const out: Record<string, string> = {};
-  for (const key of ["notInService", "sessionEnded", "notAllowed", "unavailable"] as const) {
+  for (const key of SCHEMA_PROPERTIES.AppMessages) {
     const value = stored?.[key];
     if (typeof value === "string") out[key] = value;
   }
@@ -55,10 +55,10 @@ export async function createApp(
       name: input.name,
       vobiz_auth_id: input.vobizAuthId,
       auth_token_enc: deps.keys.encrypt(input.vobizAuthToken),
-      signature_required: input.signatureRequired ?? true,
-      default_country: input.defaultCountry ?? DEFAULT_COUNTRY,
-      ring_timeout_seconds: input.ringTimeoutSeconds ?? DEFAULT_RING_TIMEOUT_SECONDS,
-      max_call_seconds: input.maxCallSeconds ?? DEFAULT_MAX_CALL_SECONDS,
+      signature_required: input.signatureRequired ?? CREATE_DEFAULTS.signatureRequired,
+      default_country: input.defaultCountry ?? CREATE_DEFAULTS.defaultCountry,
+      ring_timeout_seconds: input.ringTimeoutSeconds ?? CREATE_DEFAULTS.ringTimeoutSeconds,
+      max_call_seconds: input.maxCallSeconds ?? CREATE_DEFAULTS.maxCallSeconds,
       messages: messagesOf(input.messages),
       url_secret: generateToken(URL_SECRET_BYTES),
     });

@@ -2,7 +2,8 @@
  * What the carrier tells us after the answer: the end-of-call notice (at the hangup URL, or at the answer URL when the
  * application has none) and the `<Dial action>` callback. Both only update the call row the answer wrote before it
  * replied; a CallUUID we never answered is acknowledged and ignored. Both are idempotent: a repeated notice leaves
- * the same row.
+ * the same row. Each is a transition of the call's state machine (domain/call-flow.ts), applied by the store in one
+ * UPDATE without reading the call first (the two callbacks race each other).
  */
 import type { Logger } from "pino";
 import type { Deps } from "../deps.js";
@@ -14,10 +15,9 @@ import {
   parseCarrierTime,
   parseSeconds,
   shortText,
-  TERMINAL_CALL_STATUSES,
-  type CallStatus,
   type CarrierFields,
 } from "../domain/carrier-fields.js";
+import { endStatusOf } from "../domain/call-flow.js";
 import type { Deadline } from "../time/deadline.js";
 import type { AppRow } from "../stores/apps.js";
 import * as calls from "../stores/calls.js";
@@ -35,9 +35,7 @@ export async function recordHangup(
     log.debug({ appId: app.id }, "hangup notice without a CallUUID: ignored");
     return false;
   }
-  // A hangup notice ends the call whatever status it carries; a live status there would be a carrier quirk.
-  const reported = callStatusOf(fields.CallStatus, "completed");
-  const status: CallStatus = TERMINAL_CALL_STATUSES.includes(reported) ? reported : "completed";
+  const status = endStatusOf(callStatusOf(fields.CallStatus, "completed"));
   const updated = await deadline.run(
     calls.recordHangup(deps.db, app.tenant_id, app.id, callUuid, {
       status,
@@ -68,6 +66,7 @@ export async function recordDialStatus(
     return false;
   }
   const dialStatus = dialStatusOf(fields.DialStatus, fields.DialBLegUUID);
+  // Applied only while the call is live (the store's CASE, the machine's rule for a dial-status after the hangup).
   const status = fields.CallStatus === undefined ? null : callStatusOf(fields.CallStatus, "in-progress");
   // The B-leg was answered when the Dial completed with a B-leg and billable time. The hangup notice's AnswerTime is
   // exact and replaces this estimate; here the B-leg's duration, when the carrier sends one, dates the answer back.

@@ -18,6 +18,14 @@ import { findCallReplies, insertCallRows } from "../stores/calls.js";
  * A batch that fails is split: each row is retried on its own, so one row that cannot be written (edge validation
  * should make that impossible) fails only its own request, never another tenant's. Nothing is retried forever and
  * nothing is queued across a failure: every request learns within its own deadline whether its row is stored.
+ *
+ * Why this is not a job (the rule is that background work goes through the job runner and the outbox): none of it
+ * is background work. The array below only gathers requests that are each still awaiting their own row; nothing
+ * in it outlives its request, and nothing is written after the reply. A crash loses only rows whose carrier got no
+ * reply, so it retries and is answered afresh. The hangup and dial-status notices are awaited the same way before
+ * their 200 (a failure is a 503 the carrier redelivers). Turning the answer's write into a job would make the
+ * carrier's reply wait for a poll, or go out before its decision is durable: both worse. Work a call should
+ * trigger later (a tenant's event webhook) belongs in an outbox row written with the call row's insert.
  */
 export interface CallLog {
   /**

@@ -3,13 +3,15 @@ import { AppError, notFound, validationFailed, type FieldError } from "../errors
 import { newId } from "../crypto/ids.js";
 import { normalizeNumber } from "../phone/numbers.js";
 import { findApp } from "../stores/apps.js";
-import { poolKey } from "./app-cache.js";
+import { poolKey } from "./caches.js";
 import * as store from "../stores/numbers.js";
 import type { NumberRow, NumberFilter } from "../stores/numbers.js";
+import { SCHEMA_DEFAULTS } from "@maskline/openapi/constants";
 import { iso, type Schemas } from "./shapes.js";
-import type { StoreResult } from "../http/idempotency.js";
+import type { StoreResult } from "./idempotency.js";
 
-export const DEFAULT_POOL = "default";
+/** The spec's pool for an import that names none (validation has already filled it in). */
+export const DEFAULT_POOL = SCHEMA_DEFAULTS.ImportNumbersRequest.pool;
 const UNIQUE_VIOLATION = "23505";
 /** A unique violation means a concurrent import committed first; one re-read then tells us what it took. */
 const MAX_IMPORT_ATTEMPTS = 3;

@@ -3,11 +3,11 @@ import { notFound } from "../errors.js";
 import * as store from "../stores/pools.js";
 import type { PoolFiguresRow } from "../stores/pools.js";
 import type { Schemas } from "./shapes.js";
-import type { PageRequest } from "../http/pagination.js";
+import type { PageRequest } from "../domain/pagination.js";
 
 /**
- * A pool needs as many DIDs as the most sessions any one person is in at once (design §4), so headroom and
- * utilisation are measured against the busiest person, not the session count.
+ * A pool needs as many DIDs as the most sessions any one person is in at once (docs/architecture.md, "The
+ * allocation invariant"), so headroom and utilisation are measured against the busiest person, not the session count.
  */
 export function toPool(row: PoolFiguresRow): Schemas["Pool"] {
   const numbers = Number(row.numbers);

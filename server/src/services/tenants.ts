@@ -5,8 +5,8 @@ import * as store from "../stores/tenants.js";
 import type { TenantRow } from "../stores/tenants.js";
 import { issueApiKey } from "./api-keys.js";
 import { iso, type Schemas } from "./shapes.js";
-import type { PageRequest } from "../http/pagination.js";
-import type { StoreResult } from "../http/idempotency.js";
+import type { PageRequest } from "../domain/pagination.js";
+import type { StoreResult } from "./idempotency.js";
 import { effectiveSettings } from "../domain/tenant-settings.js";
 
 export const toTenant = (row: TenantRow): Schemas["Tenant"] => ({ id: row.id, name: row.name, createdAt: iso(row.created_at) });

@@ -17,8 +17,13 @@ export interface AppRow {
   updated_at: Date;
 }
 
+/**
+ * The app and its webhook lookup (app_lookup: app id → tenant, a reference table under Citus, see
+ * docs/scaling.md). Two statements: `db` is the caller's transaction, so both commit or neither does.
+ */
 export async function insertApp(db: Knex, row: Omit<AppRow, "created_at" | "updated_at">): Promise<AppRow> {
   const [inserted] = await db<AppRow>("apps").insert(row).returning("*");
+  await db("app_lookup").insert({ app_id: row.id, tenant_id: row.tenant_id });
   return inserted!;
 }
 
@@ -26,9 +31,13 @@ export async function findApp(db: Knex, tenantId: string, id: string): Promise<A
   return db<AppRow>("apps").where({ tenant_id: tenantId, id }).first();
 }
 
-/** The webhook's lookup: the app id in the URL names the tenant; nothing else is trusted to. */
+/**
+ * The webhook's lookup: the app id in the URL names the tenant; nothing else is trusted to. The tenant comes from
+ * app_lookup first, then the app is read as that tenant's row (the app cache keeps both off the call path).
+ */
 export async function findAppForWebhook(db: Knex, id: string): Promise<AppRow | undefined> {
-  return db<AppRow>("apps").where({ id }).first();
+  const owner = await db<{ app_id: string; tenant_id: string }>("app_lookup").select("tenant_id").where({ app_id: id }).first();
+  return owner ? findApp(db, owner.tenant_id, id) : undefined;
 }
 
 export async function listApps(db: Knex, tenantId: string, page: { limit: number; after?: string }) {

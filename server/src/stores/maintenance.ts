@@ -1,28 +1,27 @@
 import type { Knex } from "knex";
 import { purgeNonces } from "./webhook-nonces.js";
+import { sessionEndedAtSql, sessionLapsedSql, sessionMarkedEndedSql } from "./session-ended.js";
 import { NONCE_TTL_MS } from "../domain/replay-window.js";
-
-/** Transaction-scoped advisory lock: released at commit, so a crashed replica never holds it. */
-export async function tryAdvisoryXactLock(trx: Knex.Transaction, key: number): Promise<boolean> {
-  const result = await trx.raw<{ rows: Array<{ locked: boolean }> }>("select pg_try_advisory_xact_lock(?) as locked", [key]);
-  return result.rows[0]?.locked === true;
-}
 
 /** Marks a batch of open sessions past their expiry as expired and releases their participants. */
 export async function expireDueSessions(trx: Knex.Transaction, now: Date, batchSize: number): Promise<number> {
-  const result = await trx.raw<{ rows: Array<{ id: string }> }>(
+  const result = await trx.raw<{ rows: Array<{ tenant_id: string; id: string }> }>(
     `WITH due AS (
-       SELECT id FROM sessions WHERE status = 'open' AND expires_at <= ?
+       SELECT tenant_id, id FROM sessions WHERE ${sessionLapsedSql("sessions", "?")}
         ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED
      )
-     UPDATE sessions s SET status = 'expired' FROM due WHERE s.id = due.id RETURNING s.id`,
+     UPDATE sessions s SET status = 'expired' FROM due
+      WHERE s.tenant_id = due.tenant_id AND s.id = due.id RETURNING s.tenant_id, s.id`,
     [now, batchSize],
   );
-  const ids = result.rows.map((r) => r.id);
-  if (ids.length > 0) {
-    await trx("participants").whereIn("session_id", ids).where({ active: true }).update({ active: false, released_at: now });
+  const keys = result.rows.map((r) => [r.tenant_id, r.id]);
+  if (keys.length > 0) {
+    await trx("participants")
+      .whereIn(["tenant_id", "session_id"], keys)
+      .where({ active: true })
+      .update({ active: false, released_at: now });
   }
-  return ids.length;
+  return keys.length;
 }
 
 /**
@@ -33,21 +32,21 @@ export async function purgePastRetention(trx: Knex.Transaction, now: Date, defau
   // Per tenant (a small table) and then an index range scan on each big one: sessions_ended_at, calls_started_at.
   const retention = `make_interval(days => coalesce((t.settings->>'retentionDays')::int, ?))`;
   const sessions = await trx.raw<{ rowCount: number }>(
-    `DELETE FROM sessions WHERE id IN (
-       SELECT s.id FROM tenants t
+    `DELETE FROM sessions WHERE (tenant_id, id) IN (
+       SELECT s.tenant_id, s.id FROM tenants t
          JOIN LATERAL (
-           SELECT id FROM sessions s
-            WHERE s.tenant_id = t.id AND s.status <> 'open'
-              AND coalesce(s.closed_at, s.expires_at) < ?::timestamptz - ${retention}
+           SELECT tenant_id, id FROM sessions s
+            WHERE s.tenant_id = t.id AND ${sessionMarkedEndedSql("s")}
+              AND ${sessionEndedAtSql("s")} < ?::timestamptz - ${retention}
             LIMIT ?) s ON true
         LIMIT ?)`,
     [now, defaultDays, batchSize, batchSize],
   );
   const calls = await trx.raw<{ rowCount: number }>(
-    `DELETE FROM calls WHERE id IN (
-       SELECT c.id FROM tenants t
+    `DELETE FROM calls WHERE (tenant_id, id) IN (
+       SELECT c.tenant_id, c.id FROM tenants t
          JOIN LATERAL (
-           SELECT id FROM calls c
+           SELECT tenant_id, id FROM calls c
             WHERE c.tenant_id = t.id AND c.started_at < ?::timestamptz - ${retention}
             LIMIT ?) c ON true
         LIMIT ?)`,

@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import { sessionEndedSql, sessionLiveSql } from "./session-ended.js";
 
 export interface NumberRow {
   id: string;
@@ -11,7 +12,7 @@ export interface NumberRow {
   released_at: Date | null;
 }
 
-/** The global claim on a DID (design §3): one app of one tenant at a time, the primary key decides races. */
+/** The global claim on a DID: one app of one tenant at a time, the primary key decides races. */
 export interface NumberClaimRow {
   e164: string;
   tenant_id: string;
@@ -104,7 +105,7 @@ export async function insertClaims(trx: Knex.Transaction, rows: NumberClaimRow[]
  */
 export async function lockSessionsUsing(trx: Knex.Transaction, tenantId: string, numberId: string): Promise<void> {
   await trx.raw(
-    `SELECT 1 FROM participants p JOIN sessions s ON s.id = p.session_id
+    `SELECT 1 FROM participants p JOIN sessions s ON s.tenant_id = p.tenant_id AND s.id = p.session_id
       WHERE p.tenant_id = ? AND p.proxy_number_id = ? AND p.active
         FOR SHARE OF s`,
     [tenantId, numberId],
@@ -114,11 +115,10 @@ export async function lockSessionsUsing(trx: Knex.Transaction, tenantId: string,
 /** True while an open, unexpired session has an active participant on this DID. */
 export async function inOpenSession(db: Knex, tenantId: string, numberId: string, now: Date): Promise<boolean> {
   const row = await db("participants as p")
-    .join("sessions as s", "s.id", "p.session_id")
+    .join("sessions as s", (j) => j.on("s.tenant_id", "p.tenant_id").andOn("s.id", "p.session_id"))
     .select(db.raw("1"))
     .where({ "p.tenant_id": tenantId, "p.proxy_number_id": numberId, "p.active": true })
-    .where("s.status", "open")
-    .where("s.expires_at", ">", now)
+    .whereRaw(sessionLiveSql("s", "?"), [now])
     .first();
   return row !== undefined;
 }
@@ -132,8 +132,8 @@ export async function releaseEndedParticipantsOn(trx: Knex.Transaction, tenantId
       sub
         .select(trx.raw("1"))
         .from("sessions as s")
-        .whereRaw("s.id = p.session_id")
-        .where((w) => w.whereNot("s.status", "open").orWhere("s.expires_at", "<=", now)),
+        .whereRaw("s.tenant_id = p.tenant_id AND s.id = p.session_id")
+        .whereRaw(sessionEndedSql("s", "?"), [now]),
     );
 }
 

@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import { sessionLiveSql } from "./session-ended.js";
 
 export interface PoolFiguresRow {
   pool: string;
@@ -42,7 +43,7 @@ export async function poolFigures(db: Knex, tenantId: string, now: Date, which: 
      open_sessions AS (
        SELECT s.pool, count(*)::int AS active_sessions
          FROM sessions s
-        WHERE s.tenant_id = :tenantId AND s.status = 'open' AND s.expires_at > :now
+        WHERE s.tenant_id = :tenantId AND ${sessionLiveSql("s", ":now")}
           AND s.pool IN (SELECT pool FROM pools)
         GROUP BY s.pool
      ),
@@ -50,9 +51,9 @@ export async function poolFigures(db: Knex, tenantId: string, now: Date, which: 
        SELECT n.pool, p.number_bidx, count(*)::int AS sessions
          FROM numbers n
          JOIN participants p ON p.tenant_id = n.tenant_id AND p.proxy_number_id = n.id AND p.active
-         JOIN sessions s ON s.id = p.session_id
+         JOIN sessions s ON s.tenant_id = p.tenant_id AND s.id = p.session_id
         WHERE n.tenant_id = :tenantId AND n.pool IN (SELECT pool FROM pools)
-          AND s.status = 'open' AND s.expires_at > :now
+          AND ${sessionLiveSql("s", ":now")}
         GROUP BY n.pool, p.number_bidx
      ),
      busiest AS (

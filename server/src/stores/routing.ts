@@ -5,10 +5,11 @@
  */
 import type { Knex } from "knex";
 import { preparedQuery } from "../db/prepared.js";
+import type { SessionStatus } from "../domain/session-state.js";
 
 export interface ActiveRouteRow {
   session_id: string;
-  session_status: "open" | "closed" | "expired";
+  session_status: SessionStatus;
   session_mode: "two_way" | "one_way";
   expires_at: Date;
   caller_participant_id: string;
@@ -20,7 +21,7 @@ export interface ActiveRouteRow {
 
 export interface EndedRouteRow {
   session_id: string;
-  session_status: "open" | "closed" | "expired";
+  session_status: SessionStatus;
   expires_at: Date;
   caller_participant_id: string;
 }
@@ -46,18 +47,23 @@ export interface RouteKey {
  * So every step is a lookup by a key that no statistics can make look worse than the alternatives:
  *   - the steps are LATERAL subqueries with LIMIT 1, which the planner can neither reorder nor flatten: the join
  *     order is the one written, each step a nested-loop probe with the previous step's values;
- *   - inside a step the only conditions are the key of the index meant for it (the DID's claim by e164, a row by
- *     id, the pairing by tenant + DID + person, a session's participants by session id);
- *   - the tenant, app and status checks sit in the ON clauses, outside the LIMIT, where they cannot become an index
- *     condition (a "tenant_id = …" scan is what the cached plans chose) but still filter each step's row.
+ *   - inside a step the only conditions are the whole key of the index meant for it (the DID's claim by e164, a
+ *     row by its primary key (tenant, id), the pairing by tenant + DID + person, a session's participants by
+ *     tenant + session id). Every key leads with tenant_id (migration 009), so a step also matches the tenant-only
+ *     prefix of the table's other indexes. With statistics the meant index is cheaper; on tiny unanalyzed tables
+ *     every candidate estimates one row and they tie, which migration 009 settles by building each meant index
+ *     after the ones it ties with (its comment says why that decides it);
+ *   - the app and status checks sit in the ON clauses, outside the LIMIT, where they cannot become an index
+ *     condition (a "status = 'open'" partial index is what the cached plans chose) but still filter each row.
  * test/integration/plan-stability.test.ts holds them to that on a database grown from empty without ANALYZE.
  */
 
 /**
  * The dialled DID is found through its global claim (number_claims, primary key e164: an active number has exactly
  * one, written and deleted in the same transaction as the number's status), then: numbers pkey → the caller's
- * active pairing on it (participants_person_active / _active_pairing) → sessions pkey → participants(session_id)
- * → numbers pkey. Status and expiry are returned, not filtered, so the decision can say *why* a call is refused.
+ * active pairing on it (participants_person_active / _active_pairing) → sessions pkey → participants by
+ * (tenant_id, session_id) → numbers pkey. Status and expiry are returned, not filtered, so the decision can say
+ * *why* a call is refused.
  * Another step goes after the last one as `LEFT JOIN LATERAL (… LIMIT 1) x ON true`; its placeholders then come
  * next in text order, as preparedQuery requires.
  */
@@ -72,18 +78,18 @@ SELECT s.id          AS session_id,
        o.number_enc  AS other_number_enc,
        od.e164       AS other_did
   FROM (SELECT number_id FROM number_claims WHERE e164 = $1 LIMIT 1) c
-  JOIN LATERAL (SELECT id, tenant_id, app_id, status FROM numbers WHERE id = c.number_id LIMIT 1) n
-    ON n.tenant_id = $2 AND n.app_id = $3 AND n.status = 'active'
-  JOIN LATERAL (SELECT id, tenant_id, session_id, position FROM participants
-                 WHERE tenant_id = n.tenant_id AND proxy_number_id = n.id AND number_bidx = $4 AND active
+  JOIN LATERAL (SELECT id, app_id, status FROM numbers WHERE tenant_id = $2 AND id = c.number_id LIMIT 1) n
+    ON n.app_id = $3 AND n.status = 'active'
+  JOIN LATERAL (SELECT id, session_id, position FROM participants
+                 WHERE tenant_id = $4 AND proxy_number_id = n.id AND number_bidx = $5 AND active
                  LIMIT 1) p ON true
-  JOIN LATERAL (SELECT id, tenant_id, status, mode, expires_at FROM sessions WHERE id = p.session_id LIMIT 1) s
-    ON s.tenant_id = p.tenant_id
-  JOIN LATERAL (SELECT id, tenant_id, number_enc, proxy_number_id FROM participants
-                 WHERE session_id = p.session_id AND position <> p.position LIMIT 1) o
-    ON o.tenant_id = p.tenant_id
-  JOIN LATERAL (SELECT tenant_id, e164 FROM numbers WHERE id = o.proxy_number_id LIMIT 1) od
-    ON od.tenant_id = o.tenant_id`;
+  JOIN LATERAL (SELECT id, status, mode, expires_at FROM sessions WHERE tenant_id = $6 AND id = p.session_id LIMIT 1) s
+    ON true
+  JOIN LATERAL (SELECT id, number_enc, proxy_number_id FROM participants
+                 WHERE tenant_id = $7 AND session_id = p.session_id AND position <> p.position LIMIT 1) o
+    ON true
+  JOIN LATERAL (SELECT e164 FROM numbers WHERE tenant_id = $8 AND id = o.proxy_number_id LIMIT 1) od
+    ON true`;
 
 /**
  * Reject path only: the caller's most recent released pairing on this DID, newest first along participants_person
@@ -95,15 +101,18 @@ SELECT s.id          AS session_id,
        s.expires_at  AS expires_at,
        p.id          AS caller_participant_id
   FROM (SELECT number_id FROM number_claims WHERE e164 = $1 LIMIT 1) c
-  JOIN LATERAL (SELECT id, tenant_id, app_id, status FROM numbers WHERE id = c.number_id LIMIT 1) n
-    ON n.tenant_id = $2 AND n.app_id = $3 AND n.status = 'active'
+  JOIN LATERAL (SELECT id, app_id, status FROM numbers WHERE tenant_id = $2 AND id = c.number_id LIMIT 1) n
+    ON n.app_id = $3 AND n.status = 'active'
   JOIN LATERAL (SELECT id, session_id FROM participants
-                 WHERE tenant_id = n.tenant_id AND number_bidx = $4 AND proxy_number_id = n.id AND NOT active
+                 WHERE tenant_id = $4 AND number_bidx = $5 AND proxy_number_id = n.id AND NOT active
                  ORDER BY id DESC LIMIT 1) p ON true
-  JOIN LATERAL (SELECT id, tenant_id, status, expires_at FROM sessions WHERE id = p.session_id LIMIT 1) s
-    ON s.tenant_id = n.tenant_id`;
+  JOIN LATERAL (SELECT id, status, expires_at FROM sessions WHERE tenant_id = $6 AND id = p.session_id LIMIT 1) s
+    ON true`;
 
-const bindings = (key: RouteKey) => [key.did, key.tenantId, key.appId, key.callerBidx];
+// The tenant is bound in every tenant table's probe rather than carried from step to step: a statement whose every
+// access names the same tenant value is one Citus routes to a single shard (docs/scaling.md).
+const activeBindings = (k: RouteKey) => [k.did, k.tenantId, k.appId, k.tenantId, k.callerBidx, k.tenantId, k.tenantId, k.tenantId];
+const endedBindings = (k: RouteKey) => [k.did, k.tenantId, k.appId, k.tenantId, k.callerBidx, k.tenantId];
 
 /** The answer's one round trip: the active route (if any) and the stored reply of this CallUUID (if decided). */
 export type AnswerLookupRow = { [K in keyof ActiveRouteRow]: ActiveRouteRow[K] | null } & { earlier_reply_enc: string | null };
@@ -111,22 +120,21 @@ export type AnswerLookupRow = { [K in keyof ActiveRouteRow]: ActiveRouteRow[K] |
 /**
  * Always one row. A CallUUID that already has a call row is answered from it whatever Redis remembers (a retry, a
  * replay after FLUSHALL), and the check rides on the routing lookup instead of costing a statement of its own. As
- * in the route's steps, the probe's only index condition is the key of the index meant for it (calls_call_uuid_tenant,
- * migration 007) and the tenant is checked on the row (OFFSET 0 fences the subquery, so the planner cannot pull the
- * tenant check into the scan), so no statistics can turn it into a walk of the tenant's calls. A CallUUID another
- * tenant also used only adds its row to the probe, filtered out by the ON clause.
+ * in the route's steps, the probe binds the whole key of the index meant for it, calls_call_uuid_tenant
+ * (call_uuid, tenant_id; migrations 007 and 009), so no statistics turn it into a walk of the tenant's calls.
  */
 export const ANSWER_LOOKUP_SQL = `
 SELECT r.*, c.reply_enc AS earlier_reply_enc
   FROM (SELECT 1) AS one
   LEFT JOIN LATERAL (${ACTIVE_ROUTE_SQL}) AS r ON true
-  LEFT JOIN LATERAL (SELECT tenant_id, reply_enc FROM calls WHERE call_uuid = $5 OFFSET 0) AS c ON c.tenant_id = $6`;
+  LEFT JOIN LATERAL (SELECT reply_enc FROM calls WHERE call_uuid = $9 AND tenant_id = $10 LIMIT 1) AS c ON true`;
 
 export async function findAnswerRoute(db: Knex, key: RouteKey, callUuid: string): Promise<AnswerLookupRow> {
-  const { rows } = await preparedQuery<AnswerLookupRow>(db, "answer_lookup", ANSWER_LOOKUP_SQL, [...bindings(key), callUuid, key.tenantId]);
+  const values = [...activeBindings(key), callUuid, key.tenantId];
+  const { rows } = await preparedQuery<AnswerLookupRow>(db, "answer_lookup", ANSWER_LOOKUP_SQL, values);
   return rows[0]!;
 }
 
 export async function findEndedRoute(db: Knex, key: RouteKey): Promise<EndedRouteRow | undefined> {
-  return (await preparedQuery<EndedRouteRow>(db, "route_ended", ENDED_ROUTE_SQL, bindings(key))).rows[0];
+  return (await preparedQuery<EndedRouteRow>(db, "route_ended", ENDED_ROUTE_SQL, endedBindings(key))).rows[0];
 }

@@ -1,5 +1,7 @@
 import type { Knex } from "knex";
 import { preparedQuery } from "../db/prepared.js";
+import type { SessionStatus } from "../domain/session-state.js";
+import { sessionEndedSql, sessionLiveSql, whereSessionStatusAt } from "./session-ended.js";
 
 export interface SessionRow {
   id: string;
@@ -7,7 +9,7 @@ export interface SessionRow {
   app_id: string;
   pool: string;
   mode: "two_way" | "one_way";
-  status: "open" | "closed" | "expired";
+  status: SessionStatus;
   reference: string | null;
   metadata: Record<string, string>;
   created_at: Date;
@@ -44,7 +46,7 @@ export async function findSession(db: Knex, tenantId: string, id: string, opts: 
 export async function participantViews(db: Knex, tenantId: string, sessionIds: string[]): Promise<ParticipantView[]> {
   if (sessionIds.length === 0) return [];
   return db("participants as p")
-    .join("numbers as n", "n.id", "p.proxy_number_id")
+    .join("numbers as n", (j) => j.on("n.tenant_id", "p.tenant_id").andOn("n.id", "p.proxy_number_id"))
     .select("p.id", "p.session_id", "p.position", "p.label", "p.masked_number", "n.e164 as proxy_e164")
     .where("p.tenant_id", tenantId)
     .whereIn("p.session_id", sessionIds)
@@ -52,7 +54,7 @@ export async function participantViews(db: Knex, tenantId: string, sessionIds: s
 }
 
 export interface SessionFilter {
-  status?: "open" | "closed" | "expired";
+  status?: SessionStatus;
   reference?: string;
   pool?: string;
   limit: number;
@@ -65,19 +67,15 @@ export async function listSessions(db: Knex, tenantId: string, f: SessionFilter,
   if (f.reference) q.where({ reference: f.reference });
   if (f.pool) q.where({ pool: f.pool });
   // Status as callers see it: an open session past expires_at is expired even before the sweeper marks it.
-  if (f.status === "open") q.where({ status: "open" }).where("expires_at", ">", now);
-  if (f.status === "closed") q.where({ status: "closed" });
-  if (f.status === "expired") {
-    q.where((w) => w.where({ status: "expired" }).orWhere((o) => o.where({ status: "open" }).where("expires_at", "<=", now)));
-  }
+  if (f.status) whereSessionStatusAt(q, "sessions", f.status, now);
   return q;
 }
 
 /** Closes an open, unexpired session; an expired one stays expired (its status is what happened to it). */
 export async function closeSession(db: Knex, tenantId: string, id: string, now: Date) {
   const [row] = await db<SessionRow>("sessions")
-    .where({ tenant_id: tenantId, id, status: "open" })
-    .where("expires_at", ">", now)
+    .where({ tenant_id: tenantId, id })
+    .whereRaw(sessionLiveSql("sessions", "?"), [now])
     .update({ status: "closed", closed_at: now })
     .returning("*");
   return row;
@@ -112,7 +110,7 @@ export async function updateSession(db: Knex, tenantId: string, id: string, patc
 // `number_bidx IN ($a, $b)` was not used as an index condition in the generic plan (the scan became "every active
 // participant of the tenant"), and `status = 'open' AND expires_at > $n` next to the session's id made
 // sessions_open_expiry ("every open session") look as good as the primary key. Hence one branch per person, and
-// each session probed by id alone with its state checked in the ON clause.
+// each session probed by its primary key (tenant, id) alone with its state checked in the ON clause.
 
 /**
  * Within the allocation transaction, one round trip: releases this pair's rows whose session ended (closed, or
@@ -125,7 +123,8 @@ export async function updateSession(db: Knex, tenantId: string, id: string, patc
  * snapshot from before that wait, so it may miss the extended session's DID; the pairing index then refuses the
  * insert and the retry (a fresh snapshot) sees it: one retry, never a broken invariant.
  * Every participants access is by (tenant, person) on participants_person_active / participants_person, every
- * session by its primary key: the work is bounded by the two people's own rows, whatever the tenant's size.
+ * session by its primary key (tenant, id): the work is bounded by the two people's own rows, whatever the tenant's
+ * size.
  */
 export async function releaseEndedAndReadPairDids(trx: Knex, tenantId: string, bidxA: string, bidxB: string, now: Date) {
   const { rows } = await preparedQuery<{ number_bidx: string; proxy_number_id: string; kind: "held" | "last" }>(
@@ -140,32 +139,34 @@ export async function releaseEndedAndReadPairDids(trx: Knex, tenantId: string, b
      ), ended AS (
        SELECT m.id FROM mine m
          JOIN LATERAL (SELECT 1 FROM sessions s
-                        WHERE s.id = m.session_id AND (s.status <> 'open' OR s.expires_at <= $5)
+                        WHERE s.tenant_id = $5 AND s.id = m.session_id AND ${sessionEndedSql("s", "$6")}
                         LIMIT 1 FOR SHARE) s ON true
      ), released_first AS (
-       UPDATE participants SET active = false, released_at = $6
-        WHERE tenant_id = $7 AND number_bidx = $8 AND active AND id IN (SELECT id FROM ended)
+       UPDATE participants SET active = false, released_at = $7
+        WHERE tenant_id = $8 AND number_bidx = $9 AND active AND id IN (SELECT id FROM ended)
      ), released_second AS (
-       UPDATE participants SET active = false, released_at = $9
-        WHERE tenant_id = $10 AND number_bidx = $11 AND active AND id IN (SELECT id FROM ended)
+       UPDATE participants SET active = false, released_at = $10
+        WHERE tenant_id = $11 AND number_bidx = $12 AND active AND id IN (SELECT id FROM ended)
      )
      SELECT m.number_bidx, m.proxy_number_id, 'held' AS kind FROM mine m
-       JOIN LATERAL (SELECT status, expires_at FROM sessions s WHERE s.id = m.session_id LIMIT 1) s
-         ON s.status = 'open' AND s.expires_at > $12
+       JOIN LATERAL (SELECT status, expires_at FROM sessions s WHERE s.tenant_id = $13 AND s.id = m.session_id LIMIT 1) s
+         ON ${sessionLiveSql("s", "$14")}
      UNION ALL
      (SELECT number_bidx, proxy_number_id, 'last' FROM participants
-       WHERE tenant_id = $13 AND number_bidx = $14 ORDER BY id DESC LIMIT 1)
+       WHERE tenant_id = $15 AND number_bidx = $16 ORDER BY id DESC LIMIT 1)
      UNION ALL
      (SELECT number_bidx, proxy_number_id, 'last' FROM participants
-       WHERE tenant_id = $15 AND number_bidx = $16 ORDER BY id DESC LIMIT 1)`,
-    [tenantId, bidxA, tenantId, bidxB, now, now, tenantId, bidxA, now, tenantId, bidxB, now, tenantId, bidxA, tenantId, bidxB],
+       WHERE tenant_id = $17 AND number_bidx = $18 ORDER BY id DESC LIMIT 1)`,
+    // The tenant is bound in every table access, not carried through the CTE: a statement whose every access names
+    // the same tenant value is one Citus routes to a single shard (docs/scaling.md).
+    [tenantId, bidxA, tenantId, bidxB, tenantId, now, now, tenantId, bidxA, now, tenantId, bidxB, tenantId, now, tenantId, bidxA, tenantId, bidxB],
   );
   return rows;
 }
 
 /**
  * The picked DIDs that are still active, share-locked so no release can commit under this allocation. Each is
- * probed by primary key (its tenant and status checked outside the probe) in the order listed, which is id order,
+ * probed by primary key (tenant, id; its status checked outside the probe) in the order listed, which is id order,
  * so two allocations picking the same pair cannot deadlock.
  */
 export async function lockPickedDids(trx: Knex, tenantId: string, didA: string, didB: string): Promise<Set<string>> {
@@ -175,8 +176,8 @@ export async function lockPickedDids(trx: Knex, tenantId: string, didA: string, 
     "alloc_lock_dids",
     `SELECT n.id
        FROM (VALUES ($1::text), ($2::text)) picked (id)
-       JOIN LATERAL (SELECT id, tenant_id, status FROM numbers WHERE id = picked.id LIMIT 1 FOR SHARE) n
-         ON n.tenant_id = $3 AND n.status = 'active'`,
+       JOIN LATERAL (SELECT id, status FROM numbers WHERE tenant_id = $3 AND id = picked.id LIMIT 1 FOR SHARE) n
+         ON n.status = 'active'`,
     [first, second, tenantId],
   );
   return new Set(rows.map((r) => r.id));

@@ -1,10 +1,13 @@
 /**
- * The few VobizXML replies the answer path needs (docs/carrier-protocol.md section 2), built by string concatenation.
+ * The few VobizXML replies the answer path needs (docs/carrier-protocol.md section 2), built by string concatenation,
+ * and the one place a call's decided action (domain/call-decision.ts) becomes XML.
  *
  * This runs on the hot path, so there is no DOM or builder library: each reply is a handful of concatenations.
  * The one thing that must never go wrong is escaping: a bare `&` or `<` in a tenant's message or in a URL makes
  * Vobiz drop the call with "invalid XML" (8011), so every interpolated value goes through `escapeXml`.
  */
+import type { CallAction } from "../domain/call-decision.js";
+import { messageFor, type AppMessages } from "../domain/messages.js";
 
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
 
@@ -96,4 +99,15 @@ export function emptyXml(): string {
  */
 export function unavailableXml(message: string): string {
   return rejectXml(message);
+}
+
+/** The reply that tells the carrier to carry out `action`. */
+export function callActionXml(action: CallAction): string {
+  if (action.kind === "bridge") return dialXml(action);
+  return rejectXml(action.message);
+}
+
+/** The polite reply when Maskline cannot decide (database down or slow, any unexpected error), in the app's words. */
+export function unavailableReply(messages: AppMessages | null | undefined): string {
+  return unavailableXml(messageFor(messages, "unavailable"));
 }

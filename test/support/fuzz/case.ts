@@ -45,22 +45,6 @@ export const MALFORMED_HTTP_IS_4XX: Expectation = {
   why: "a request the HTTP parser refuses still gets a 4xx problem+json",
 };
 
-/** Small helpers to derive one request from another without mutating it. */
-export function withHeader(req: RawRequest, name: string, value: string): RawRequest {
-  return { ...req, headers: [...req.headers.filter(([n]) => n.toLowerCase() !== name.toLowerCase()), [name, value]] };
-}
-
-export function withoutHeader(req: RawRequest, name: string): RawRequest {
-  return { ...req, headers: req.headers.filter(([n]) => n.toLowerCase() !== name.toLowerCase()) };
-}
-
-export function addHeader(req: RawRequest, name: string, value: string): RawRequest {
-  return { ...req, headers: [...req.headers, [name, value]] };
-}
-
-export const headerOf = (req: RawRequest, name: string) =>
-  req.headers.find(([n]) => n.toLowerCase() === name.toLowerCase())?.[1];
-
 /** A JS string as it would be printed in a case detail: escapes visible, long values shortened. */
 export function show(value: unknown, max = 60): string {
   const text = typeof value === "string" ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);

@@ -163,13 +163,6 @@ export function setAt(value: unknown, pointer: string, replacement: unknown): un
   return copy(value, 0);
 }
 
-/** A copy with a key renamed in the object at `parent` (for mutating metadata keys). */
-export function renameKeyAt(value: unknown, parent: string, from: string, to: string): unknown {
-  const obj = getAt(value, parent) as Record<string, unknown>;
-  const renamed = Object.fromEntries(Object.entries(obj).map(([k, v]) => [k === from ? to : k, v]));
-  return parent === "" ? renamed : setAt(value, parent, renamed);
-}
-
 /** A copy without the location (a property removed, or an array element dropped). */
 export function deleteAt(value: unknown, pointer: string): unknown {
   const segs = segmentsOf(pointer);

@@ -27,6 +27,8 @@ export interface ServiceProcess {
 export interface ServiceOptions {
   /** The service's settings (DATABASE_URL, REDIS_URL, MASKLINE_MASTER_KEY, ...). PORT is chosen when absent. */
   env: Record<string, string>;
+  /** Modules loaded before main.ts (`--import`, after tsx): a test's extra job kinds, say. Never in the shipped service. */
+  imports?: string[];
 }
 
 const READY_TIMEOUT_MS = 60_000;
@@ -41,7 +43,8 @@ export async function startServiceProcess(options: ServiceOptions): Promise<Serv
     ...options.env,
     PORT: String(port),
   };
-  const child: OwnedChild = spawnOwned(process.execPath, ["--import", "tsx", "server/src/main.ts"], {
+  const imports = (options.imports ?? []).flatMap((m) => ["--import", m]);
+  const child: OwnedChild = spawnOwned(process.execPath, ["--import", "tsx", ...imports, "server/src/main.ts"], {
     cwd: REPO_ROOT,
     env,
     what: `Maskline service on ${port}`,

@@ -14,7 +14,7 @@ import type { Deps } from "../../deps.js";
 import { AppError, notFound } from "../../errors.js";
 import { constantTimeEqual } from "../../crypto/tokens.js";
 import { verifyVobizSignature } from "../../vobiz/signature.js";
-import type { AppRow } from "../../stores/apps.js";
+import type { AppRecord } from "../../services/caches.js";
 import type { CarrierFields } from "../../domain/carrier-fields.js";
 import type { Deadline } from "../../time/deadline.js";
 import type { AppContext } from "../context.js";
@@ -25,7 +25,7 @@ const APP_ID = /^app_[0-9A-HJKMNP-TV-Z]{26}$/;
 export type CarrierEndpoint = "answer" | "hangup" | "dial-status";
 
 export interface CarrierCaller {
-  app: AppRow;
+  app: AppRecord;
   /** The replay check, started here; await it before anything is written or answered (it may run beside a lookup). */
   nonceChecked: Promise<void>;
 }

@@ -1,0 +1,45 @@
+/**
+ * Runs in every test file (vitest setupFiles): records each SQL statement the server sends while the file's tests
+ * run (server/src/db/statement-audit.ts) and fails the file, after its tests, if one touches a tenant's table
+ * without naming the tenant (test/support/sql-audit.ts). Statements the tests send themselves (setting up a row,
+ * reading one back) are not the product's and are not held to it; migrations neither. MASKLINE_SQL_AUDIT=off
+ * turns the audit off for a local run.
+ */
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import { afterAll } from "vitest";
+import { statementChannel, type AuditedStatement } from "../../server/src/db/statement-audit.js";
+import { loadSqlParser, tenantFilterViolations, type Violation } from "./sql-audit.js";
+import { allowedAcrossTenants, originOf } from "./sql-audit-allowlist.js";
+
+interface Finding {
+  sql: string;
+  origin: string;
+  violations: Violation[];
+}
+
+if (process.env.MASKLINE_SQL_AUDIT !== "off") {
+  await loadSqlParser();
+  const verdicts = new Map<string, Violation[]>();
+  const findings = new Map<string, Finding>();
+  const onStatement = (message: unknown) => {
+    const { sql, stack } = message as AuditedStatement;
+    const origin = originOf(stack);
+    if (origin.kind !== "server") return;
+    let violations = verdicts.get(sql);
+    if (!violations) verdicts.set(sql, (violations = tenantFilterViolations(sql)));
+    const unexplained = violations.filter((v) => !allowedAcrossTenants(origin.frame, v, sql));
+    if (unexplained.length > 0) findings.set(`${origin.frame}\n${sql}`, { sql, origin: origin.frame, violations: unexplained });
+  };
+  subscribe(statementChannel.name, onStatement);
+  afterAll(() => {
+    unsubscribe(statementChannel.name, onStatement);
+    if (findings.size === 0) return;
+    const report = [...findings.values()]
+      .map((f) => `- ${f.origin}\n  ${f.violations.map((v) => `${v.table} (as ${v.alias}): ${v.reason}`).join("; ")}\n  ${f.sql.replace(/\s+/g, " ")}`)
+      .join("\n");
+    throw new Error(
+      `SQL audit: ${findings.size} statement(s) on tenant tables without a tenant filter ` +
+        `(add tenant_id to the statement, or explain it in test/support/sql-audit-allowlist.ts):\n${report}`,
+    );
+  });
+}
