@@ -7,7 +7,10 @@
 # Exits non-zero when the cluster can't be brought up: the contract tests must fail, never skip.
 set -euo pipefail
 
-PORTS=(${REDIS_CLUSTER_PORTS:-30001 30002 30003}) # each also uses port+10000 for the cluster bus
+PORTS=(${REDIS_CLUSTER_PORTS:-30001 30002 30003})
+# Each node's cluster bus listens on port+1000 (set explicitly: Redis's default, port+10000, lands inside Linux's
+# ephemeral range, where an outgoing connection or a test's free port could already hold it).
+BUS_OFFSET=1000
 HOST=127.0.0.1
 
 log() { printf '[redis-cluster] %s\n' "$*" >&2; }
@@ -23,7 +26,11 @@ stop_nodes() {
       # Only ever stop what this script started: a cluster node, not some other Redis on the port.
       if cli "$p" info cluster 2>/dev/null | tr -d '\r' | grep -qx 'cluster_enabled:1'; then
         log "stopping the node on $p"
+        local dir
+        dir=$(cli "$p" config get dir 2>/dev/null | tr -d '\r' | sed -n 2p)
         cli "$p" shutdown nosave >/dev/null 2>&1 || true
+        # Its temporary folder goes too (only one this script made: <tmp>/maskline-redis-cluster.*/<port>).
+        case "$dir" in */maskline-redis-cluster.*/"$p") rm -rf "$dir"; rmdir "$(dirname "$dir")" 2>/dev/null || true ;; esac
       else
         log "port $p answers as a Redis that is not a cluster node: not touching it"
         return 1
@@ -60,7 +67,7 @@ log "starting ${#PORTS[@]} nodes on $(nodes), data in $DIR"
 for p in "${PORTS[@]}"; do
   mkdir -p "$DIR/$p"
   redis-server --daemonize yes --bind "$HOST" --port "$p" --dir "$DIR/$p" \
-    --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000 \
+    --cluster-enabled yes --cluster-port $((p + BUS_OFFSET)) --cluster-config-file nodes.conf --cluster-node-timeout 5000 \
     --save "" --appendonly no --logfile "$DIR/$p/redis.log" --pidfile "$DIR/$p/redis.pid"
 done
 for p in "${PORTS[@]}"; do

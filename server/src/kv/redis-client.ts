@@ -9,7 +9,7 @@
  *     decide (fail open on a rate limit, fail closed on a nonce) instead of hanging a webhook past the carrier's
  *     deadline.
  */
-import { Cluster, Redis } from "ioredis";
+import { Cluster, Redis, ReplyError } from "ioredis";
 import type { ClusterOptions, RedisOptions } from "ioredis";
 import type { RedisTarget } from "../config.js";
 
@@ -74,12 +74,12 @@ async function openSingle(url: string, { onMessage, scripts }: ConnectionOptions
   // ioredis prints unhandled 'error' events to the console; individual commands already reject with the error.
   client.on("error", () => {});
   await connectOnce(client, description, async () => {
-    established.value = true;
-    // A cluster node answers a plain client too, then refuses two thirds of the keys with MOVED: say so at once.
-    if (/^cluster_enabled:1\b/m.test(await client.info("cluster"))) {
+    // A cluster node answers a plain client too, then refuses most keys with MOVED: say so at once.
+    if (/^cluster_enabled:1\b/m.test(await client.info("cluster").catch(refusedAs("")))) {
       throw new Error("it is a Redis Cluster node; name the cluster as redis+cluster://host:port,host:port");
     }
     await loadScripts(client, scripts);
+    established.value = true;
   });
 
   let subscriberReady: Promise<Redis> | undefined;
@@ -149,10 +149,10 @@ async function openCluster(
   cluster.on("node error", () => {});
   cluster.on("smessage", onMessage);
   await connectOnce(cluster, description, async () => {
-    established.value = true;
     // Node connections open lazily, and a command that finds its node still connecting is retried 100 ms later:
     // a burst of first requests would spend that on every node. Connect them all now (loading the scripts).
     await Promise.all(cluster.nodes("master").map((node) => loadScripts(node, scripts)));
+    established.value = true;
   });
   // ioredis keeps one sharded subscriber per master and moves the subscriptions when slots move.
   const subscriber: RedisSubscriber = {
@@ -219,7 +219,18 @@ export function errorMessage(err: unknown): string {
 }
 
 async function loadScripts(client: Redis, scripts: readonly string[]): Promise<void> {
-  await Promise.all(scripts.map((script) => client.script("LOAD", script)));
+  await Promise.all(scripts.map((script) => client.script("LOAD", script).catch(refusedAs(undefined))));
+}
+
+/**
+ * The start-up extras (INFO, SCRIPT LOAD) are conveniences: a Redis whose ACL refuses them still serves kv (EVALSHA
+ * falls back to EVAL), so only a connection failure may fail start-up, not an error reply.
+ */
+function refusedAs<T>(fallback: T) {
+  return (err: unknown): T => {
+    if (err instanceof (ReplyError as new () => Error)) return fallback;
+    throw err;
+  };
 }
 
 /** QUIT waits for replies to commands already sent; if the connection is already down, just drop it. */
