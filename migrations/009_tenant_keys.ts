@@ -43,7 +43,10 @@ export async function up(knex: Knex): Promise<void> {
   // first, the most recently built one. So each probe's own index must be younger than the tenant-led indexes it
   // ties with: (tenant, person, id DESC) than participants_pkey for the newest-pairing probes, (tenant, session)
   // than both for the other-participant probe, and calls_call_uuid_tenant than calls_pkey for the CallUUID probe.
-  // test/integration/plan-stability.test.ts fails if a later index takes one of these ties.
+  // test/integration/plan-stability.test.ts fails if a later index takes one of these ties. Build order is not
+  // enough on its own: statements planned while the tables are empty, before any of these indexes has a page of
+  // its own, still took the tenant-only prefixes in the bench's growth phase; pooled connections are therefore
+  // retired young and plan again as the tables fill (server/src/db/connection-lifetime.ts).
   await knex.raw(`DROP INDEX participants_person`);
   await knex.raw(`CREATE INDEX participants_person ON participants (tenant_id, number_bidx, id DESC)`);
   await knex.raw(`DROP INDEX IF EXISTS participants_session_id_index`);

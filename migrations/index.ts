@@ -8,6 +8,7 @@ import * as idempotencyClaims from "./006_idempotency_claims.js";
 import * as callUuidLookup from "./007_call_uuid_lookup.js";
 import * as jobsOutbox from "./008_jobs_outbox.js";
 import * as tenantKeys from "./009_tenant_keys.js";
+import * as outboxFailures from "./010_outbox_failures.js";
 
 // A static list instead of a directory scan, so migrations run the same under tsx, vitest and a bundle.
 const migrations: Record<string, Knex.Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Knex.Migration> = {
   "007_call_uuid_lookup": callUuidLookup,
   "008_jobs_outbox": jobsOutbox,
   "009_tenant_keys": tenantKeys,
+  "010_outbox_failures": outboxFailures,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -124,15 +124,10 @@ const byCode: Partial<Record<ErrorCode, ErrorClass>> = {
 // The API's code for a bare status (a response without a problem body): the spec's error table.
 const codeByStatus: Readonly<Record<number, ErrorCode>> = ERROR_CODE_FOR_STATUS;
 
+/** The class of a bare status: that of the spec's code for it; any other 5xx (a gateway's) is a ServerError too. */
 function classForStatus(status: number): ErrorClass {
-  if (status === 401) return AuthenticationError;
-  if (status === 403) return PermissionDeniedError;
-  if (status === 404) return NotFoundError;
-  if (status === 409) return ConflictError;
-  if (status === 422) return ValidationError;
-  if (status === 429) return RateLimitError;
-  if (status >= 500) return ServerError;
-  return MasklineError;
+  const code = codeByStatus[status];
+  return (code ? byCode[code] : undefined) ?? (status >= 500 ? ServerError : MasklineError);
 }
 
 function isProblem(body: unknown): body is Problem {

@@ -93,4 +93,33 @@ describe("tenant settings", () => {
     expect(await server.deps.db("participants").where({ session_id: ids.short }).first()).toBeUndefined();
     expect((await server.request(`/v1/sessions/${ids.long}`, { apiKey: long.apiKey })).status).toBe(200);
   });
+
+  it("a stored retention the spec does not allow reads and purges as the default, and never stops the purge", async () => {
+    const unusable = [0, -5, 1.5, 3651, "abc", null];
+    const valid = await tenantWithPool(server);
+    expect((await patchSettings(valid.apiKey, { retentionDays: 1 })).status).toBe(200);
+    const tenants = [valid];
+    for (const retentionDays of unusable) {
+      const t = await tenantWithPool(server);
+      await server.deps.db("tenants").where({ id: t.tenantId }).update({ settings: JSON.stringify({ retentionDays }) });
+      expect(await getSettings(t.apiKey), JSON.stringify(retentionDays)).toEqual({ retentionDays: DEFAULT_RETENTION_DAYS });
+      tenants.push(t);
+    }
+    const ids: string[] = [];
+    for (const t of tenants) {
+      const [a, b] = people(2);
+      const res = await createSession(server, t.apiKey, { participants: [{ number: a }, { number: b }] });
+      const id = ((await res.json()) as { id: string }).id;
+      expect((await server.request(`/v1/sessions/${id}/close`, { method: "POST", apiKey: t.apiKey })).status).toBe(200);
+      ids.push(id);
+    }
+    await server.deps.db("sessions").whereIn("id", ids).update({ closed_at: new Date(Date.now() - 2 * 86_400_000) });
+
+    await purgeExpiredData(server.deps);
+    expect((await server.request(`/v1/sessions/${ids[0]}`, { apiKey: valid.apiKey })).status).toBe(404);
+    for (const [i, t] of tenants.entries()) {
+      if (i === 0) continue;
+      expect((await server.request(`/v1/sessions/${ids[i]}`, { apiKey: t.apiKey })).status, JSON.stringify(unusable[i - 1])).toBe(200);
+    }
+  });
 });

@@ -1,15 +1,18 @@
 /**
- * Runs in every test file (vitest setupFiles): records each SQL statement the server sends while the file's tests
- * run (server/src/db/statement-audit.ts) and fails the file, after its tests, if one touches a tenant's table
- * without naming the tenant (test/support/sql-audit.ts). Statements the tests send themselves (setting up a row,
- * reading one back) are not the product's and are not held to it; migrations neither. MASKLINE_SQL_AUDIT=off
- * turns the audit off for a local run.
+ * Runs in every test file (vitest setupFiles): records each SQL statement sent while the file's tests run
+ * (server/src/db/statement-audit.ts) and fails the file, after its tests, if one touches a tenant's table without
+ * naming the tenant (test/support/sql-audit.ts) and is not listed in test/support/sql-audit-allowlist.ts. Every
+ * statement is checked, whoever sent it, except those a test wrote itself (setting up a row, reading one back),
+ * which are not the product's: a statement is the test's only when the knex builder that made it was built in test/
+ * (test/support/sql-audit-origin.ts), so a server statement never passes as a test's for lack of a frame.
+ * MASKLINE_SQL_AUDIT=off turns the audit off for a local run.
  */
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { afterAll } from "vitest";
 import { statementChannel, type AuditedStatement } from "../../server/src/db/statement-audit.js";
 import { loadSqlParser, tenantFilterViolations, type Violation } from "./sql-audit.js";
-import { allowedAcrossTenants, originOf } from "./sql-audit-allowlist.js";
+import { allowedAcrossTenants } from "./sql-audit-allowlist.js";
+import { statementOrigin, trackBuilderOrigins } from "./sql-audit-origin.js";
 
 interface Finding {
   sql: string;
@@ -19,12 +22,13 @@ interface Finding {
 
 if (process.env.MASKLINE_SQL_AUDIT !== "off") {
   await loadSqlParser();
+  trackBuilderOrigins();
   const verdicts = new Map<string, Violation[]>();
   const findings = new Map<string, Finding>();
   const onStatement = (message: unknown) => {
     const { sql, stack } = message as AuditedStatement;
-    const origin = originOf(stack);
-    if (origin.kind !== "server") return;
+    const origin = statementOrigin(stack);
+    if (origin.kind === "test") return;
     let violations = verdicts.get(sql);
     if (!violations) verdicts.set(sql, (violations = tenantFilterViolations(sql)));
     const unexplained = violations.filter((v) => !allowedAcrossTenants(origin.frame, v, sql));

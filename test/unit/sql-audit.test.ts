@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadSqlParser, tenantFilterViolations, toDollarParams } from "../support/sql-audit.js";
-import { allowedAcrossTenants, originOf } from "../support/sql-audit-allowlist.js";
+import { allowedAcrossTenants } from "../support/sql-audit-allowlist.js";
+import { originOf } from "../support/sql-audit-origin.js";
 import { ACTIVE_ROUTE_SQL, ANSWER_LOOKUP_SQL, ENDED_ROUTE_SQL } from "../../server/src/stores/routing.js";
 
 const tables = (sql: string) => tenantFilterViolations(sql).map((v) => `${v.table} as ${v.alias}`);

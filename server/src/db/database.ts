@@ -4,6 +4,7 @@ import knexFactory, { type Knex } from "knex";
 import pg from "pg";
 import { migrationSource } from "../../../migrations/index.js";
 import { auditStatements } from "./statement-audit.js";
+import { connectionLifetimeMs } from "./connection-lifetime.js";
 
 export type Db = Knex;
 
@@ -27,6 +28,29 @@ export interface DatabaseOptions {
   connectTimeoutMs?: number;
   /** pg's client-side query_timeout and the server's statement_timeout; default QUERY_TIMEOUT_MS (tests shorten it). */
   queryTimeoutMs?: number;
+  /** A connection's lifetime from the pool's age when it opened; default connectionLifetimeMs (tests shorten it). */
+  connectionLifetimeMs?: (poolAgeMs: number) => number;
+}
+
+const RETIRE_AT = Symbol("retireAt");
+
+/**
+ * Pool hooks that retire each connection at the end of its lifetime (db/connection-lifetime.ts says why): stamped
+ * when opened, refused by the pool's validation on the first acquire after it, closed and replaced by a fresh one.
+ * A connection in use is never interrupted: validation only runs when the pool hands one out.
+ */
+function retiringConnections(lifetime: (poolAgeMs: number) => number = connectionLifetimeMs) {
+  const poolStartedAt = performance.now();
+  return {
+    afterCreate(connection: Record<symbol, number>, done: (err: Error | null, connection: unknown) => void) {
+      const now = performance.now();
+      connection[RETIRE_AT] = now + lifetime(now - poolStartedAt);
+      done(null, connection);
+    },
+    validate(connection: Record<symbol, number>) {
+      return !(performance.now() >= (connection[RETIRE_AT] ?? Infinity));
+    },
+  };
 }
 
 /**
@@ -44,7 +68,7 @@ export async function createDatabase(opts: DatabaseOptions): Promise<Db> {
         query_timeout: opts.queryTimeoutMs ?? QUERY_TIMEOUT_MS,
         statement_timeout: opts.queryTimeoutMs ?? QUERY_TIMEOUT_MS,
       },
-      pool: { min: 0, max: opts.poolMax, idleTimeoutMillis: 30_000 },
+      pool: { min: 0, max: opts.poolMax, idleTimeoutMillis: 30_000, ...retiringConnections(opts.connectionLifetimeMs) },
       acquireConnectionTimeout: 5_000,
     }));
   }

@@ -33,9 +33,12 @@ export function assertPlaceholdersInOrder(name: string, text: string, valueCount
  * Planned once means: after five executions Postgres keeps a generic plan for the connection's lifetime, made from
  * what it knew then, and on a new database that is tables of a few rows without statistics (hardening finding 5).
  * So a statement given to this function must have one sensible plan whatever the statistics: every table reached by
- * the key of the index meant for it, never by a condition a tenant-wide index could also serve (see the comments
- * on the statements in stores/routing.ts and stores/sessions.ts; test/integration/plan-stability.test.ts checks
- * them on a database grown without ANALYZE).
+ * the key of the index meant for it (see the comments on the statements in stores/routing.ts and
+ * stores/sessions.ts; test/integration/plan-stability.test.ts checks them on a database grown without ANALYZE).
+ * Since every key leads with tenant_id, a probe's `tenant_id = $n` also matches the tenant-only prefix of the
+ * table's other indexes, and on tables of a few pages the planner cannot tell them apart; so connections are
+ * retired on a lifetime that starts at seconds and grows with the pool's age (db/connection-lifetime.ts), and each
+ * new one plans from the tables as they are by then.
  *
  * Planning every execution instead (plan_cache_mode=force_custom_plan) was measured and not taken: it added
  * 0.2–0.5 ms of Postgres time to each routing and allocation statement (1.5 ms to the old routing join) against

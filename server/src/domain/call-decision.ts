@@ -6,6 +6,7 @@
  * caller's most recent ended pairing on that DID (only to tell "session closed/expired" from "unknown caller").
  * Expiry is checked here against `now` (domain/session-state.ts): correctness never waits for the sweeper.
  */
+import type { SessionMode } from "@maskline/openapi/constants";
 import type { components } from "@maskline/openapi/schema";
 import { messageFor, type AppMessages, type MessageKey } from "./messages.js";
 import { sessionStatusAt, type SessionStatus } from "./session-state.js";
@@ -43,7 +44,7 @@ const MESSAGE_FOR: Record<RejectDecision, MessageKey> = {
 export interface ActiveRoute {
   sessionId: string;
   sessionStatus: SessionStatus;
-  sessionMode: "two_way" | "one_way";
+  sessionMode: SessionMode;
   expiresAt: Date;
   callerParticipantId: string;
   callerPosition: number;

@@ -1,4 +1,8 @@
+import { SCHEMA_LIMITS } from "@maskline/openapi/constants";
 import { validationFailed } from "../errors.js";
+
+/** The longest sort key a cursor carries: an id (ResourceId); a pool name (PoolName) is shorter. */
+const MAX_CURSOR_KEY = SCHEMA_LIMITS.ResourceId.maxLength;
 
 /**
  * Opaque keyset cursor: the sort key of the last row served; for most lists its id (ids are time-sortable, so
@@ -12,7 +16,7 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { after?: unknown };
-    if (typeof parsed.after === "string" && parsed.after.length > 0 && parsed.after.length <= 64) return parsed.after;
+    if (typeof parsed.after === "string" && parsed.after.length > 0 && parsed.after.length <= MAX_CURSOR_KEY) return parsed.after;
   } catch {
     // fall through to the validation error
   }

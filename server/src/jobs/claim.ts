@@ -6,9 +6,9 @@
 import type { Knex } from "knex";
 import * as jobs from "../stores/jobs.js";
 import type { JobRow } from "../stores/jobs.js";
-import type { JobKind, JobRegistry } from "./kinds.js";
+import { maxAttemptsOf, type JobKind, type JobRegistry } from "./kinds.js";
 
-/** Claims look past rows a full queue key cannot take, up to this many per free slot. */
+/** Claims look past rows a full queue key cannot take, up to this many per free slot (at most a key's bound each). */
 const CANDIDATES_PER_SLOT = 4;
 
 export interface ClaimRequest {
@@ -25,8 +25,9 @@ export async function claimDueJobs(
   request: ClaimRequest,
 ): Promise<{ claimed: JobRow[]; abandoned: number[] }> {
   const { runnerId, now, slots } = request;
+  const perKey = Math.max(1, ...[...registry.kinds.values()].map((k) => k.concurrencyPerKey ?? 1));
   return db.transaction(async (trx) => {
-    const candidates = await jobs.lockClaimCandidates(trx, [...registry.kinds.keys()], now, slots * CANDIDATES_PER_SLOT);
+    const candidates = await jobs.lockClaimCandidates(trx, [...registry.kinds.keys()], now, slots * CANDIDATES_PER_SLOT, perKey);
     const abandoned: number[] = [];
     const taken = new Map<number, JobKind>();
     const allowance = new Map<string, number>();
@@ -34,7 +35,7 @@ export async function claimDueJobs(
       if (taken.size >= slots) break;
       const kind = registry.kinds.get(c.kind)!;
       // Its runner died on the last attempt (a claim counts one): running it again would exceed max_attempts.
-      if (c.status === "running" && c.attempts >= c.max_attempts && !kind.everyMs) {
+      if (c.status === "running" && c.attempts >= maxAttemptsOf(kind, c) && !kind.everyMs) {
         abandoned.push(c.id);
         continue;
       }

@@ -19,7 +19,10 @@ export interface JobOutcome {
 
 interface JobKindBase {
   kind: string;
-  /** Attempts before the job is dead (recurring kinds never die: they retry until their next run). Default 10. */
+  /**
+   * Attempts before the job is dead, unless the job was enqueued with its own bound (recurring kinds never die: they
+   * retry until their next run). Default DEFAULT_MAX_ATTEMPTS.
+   */
   maxAttempts?: number;
   /** Delay before retry number `attempt` (1 after the first failure); jitter is added by the runner. */
   retryDelayMs?: (attempt: number) => number;
@@ -71,6 +74,13 @@ export function createJobRegistry(kinds: JobKind[], topics: OutboxTopic[] = []):
     byTopic.set(t.topic, t);
   }
   return { kinds: byKind, topics: byTopic };
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 10;
+
+/** The job's own bound on attempts, else its kind's, else the default. */
+export function maxAttemptsOf(kind: JobKind, job: { max_attempts: number | null }): number {
+  return job.max_attempts ?? kind.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
 }
 
 export const recurringDedupeKey = (kind: string) => `recurring:${kind}`;

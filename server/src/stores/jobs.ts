@@ -15,7 +15,8 @@ export interface JobRow {
   dedupe_key: string | null;
   status: JobStatus;
   attempts: number;
-  max_attempts: number;
+  /** The job's own bound; null: its kind's (jobs/kinds.ts maxAttemptsOf). */
+  max_attempts: number | null;
   run_at: Date;
   locked_by: string | null;
   locked_until: Date | null;
@@ -36,6 +37,7 @@ export interface NewJob {
   dedupeKey?: string | null;
   /** Not before this instant; the default is the database's now. */
   runAt?: Date;
+  /** This job's own bound on attempts; by default its kind's. */
   maxAttempts?: number;
 }
 
@@ -57,7 +59,7 @@ export async function enqueueJob(db: Queryable, job: NewJob): Promise<{ id: numb
       job.tenantId ?? null,
       job.queueKey ?? null,
       job.dedupeKey ?? null,
-      job.maxAttempts ?? 10,
+      job.maxAttempts ?? null,
       job.runAt ?? null,
     ],
   );
@@ -74,26 +76,47 @@ export interface ClaimCandidate {
   queue_key: string | null;
   status: JobStatus;
   attempts: number;
-  max_attempts: number;
+  max_attempts: number | null;
 }
 
 /**
- * Due rows of the given kinds, locked for this transaction: queued or failed rows whose run_at has come, and
- * running rows whose lease ran out (their runner died). SKIP LOCKED: rows another runner is claiming, and rows a
- * transactional handler holds while it runs, are passed over rather than waited for.
+ * Due rows of the given kinds, oldest first, locked for this transaction: queued or failed rows whose run_at has
+ * come, and running rows whose lease ran out (their runner died). At most `perKey` of them share a queue key, so a
+ * burst under one key cannot fill the window and keep other keys' jobs out of it (the window function sees every
+ * due row: its cost follows the backlog, which is transient). SKIP LOCKED: rows another runner is claiming, and rows
+ * a transactional handler holds while it runs, are passed over rather than waited for.
  */
-export async function lockClaimCandidates(trx: Knex.Transaction, kinds: string[], now: Date, limit: number): Promise<ClaimCandidate[]> {
+export async function lockClaimCandidates(
+  trx: Knex.Transaction,
+  kinds: string[],
+  now: Date,
+  limit: number,
+  perKey: number,
+): Promise<ClaimCandidate[]> {
   if (kinds.length === 0 || limit <= 0) return [];
+  const due = (q: Knex.QueryBuilder) =>
+    q
+      .whereIn("kind", kinds)
+      .where((d) =>
+        d
+          .where((x) => x.whereIn("status", ["queued", "failed"]).where("run_at", "<=", now))
+          .orWhere((x) => x.where("status", "running").where("locked_until", "<=", now)),
+      );
+  const ranked = trx("jobs")
+    .select("id", "run_at", "queue_key", trx.raw("row_number() OVER (PARTITION BY queue_key ORDER BY run_at, id) AS nth"))
+    .modify(due);
+  const window = trx
+    .from(ranked.as("ranked"))
+    .select("id")
+    .where((q) => q.whereNull("queue_key").orWhere("nth", "<=", perKey))
+    .orderBy([{ column: "run_at" }, { column: "id" }])
+    .limit(limit);
+  // The due test again on the locked row: one another runner claimed since the window was read is no longer due.
   const rows = await trx("jobs")
     .select("id", "kind", "queue_key", "status", "attempts", "max_attempts")
-    .whereIn("kind", kinds)
-    .where((due) =>
-      due
-        .where((q) => q.whereIn("status", ["queued", "failed"]).where("run_at", "<=", now))
-        .orWhere((q) => q.where("status", "running").where("locked_until", "<=", now)),
-    )
+    .whereIn("id", window)
+    .modify(due)
     .orderBy([{ column: "run_at" }, { column: "id" }])
-    .limit(limit)
     .forUpdate()
     .skipLocked();
   return rows.map((r) => ({ ...r, id: Number(r.id) }));
@@ -149,6 +172,43 @@ export async function markAbandonedDead(trx: Knex.Transaction, ids: number[], no
 export async function holdClaimedJob(trx: Knex.Transaction, id: number, runnerId: string): Promise<boolean> {
   const row = await trx("jobs").where({ id, locked_by: runnerId, status: "running" }).forUpdate().first("id");
   return row !== undefined;
+}
+
+/** The backend a job's transaction runs on, and that transaction's start: together they name it for a cancel. */
+export interface JobBackend {
+  pid: number;
+  /** now() of the transaction, as text (microseconds, which a Date would round away). */
+  xactStart: string;
+}
+
+/**
+ * Bounds each statement of this transaction, and each lock wait, to `ms` (never above the connection's own
+ * statement_timeout); returns what identifies the transaction for signalBackend.
+ */
+export async function boundJobTransaction(trx: Knex.Transaction, ms: number): Promise<JobBackend> {
+  const result = await trx.raw<{ rows: Array<{ pid: number; xact_start: string }> }>(
+    `WITH bound AS (
+       SELECT least(nullif(setting::bigint, 0), ?::bigint)::text AS ms FROM pg_settings WHERE name = 'statement_timeout')
+     SELECT pg_backend_pid() AS pid, now()::text AS xact_start,
+            set_config('statement_timeout', ms, true), set_config('lock_timeout', ms, true)
+       FROM bound`,
+    [Math.max(1, Math.ceil(ms))],
+  );
+  const row = result.rows[0]!;
+  return { pid: Number(row.pid), xactStart: row.xact_start };
+}
+
+/**
+ * Cancels the statement the job's transaction is running (or terminates its backend), only while that same
+ * transaction is still open: a pid whose connection went back to the pool belongs to someone else by then.
+ */
+export async function signalBackend(db: Knex, signal: "cancel" | "terminate", backend: JobBackend): Promise<boolean> {
+  const fn = signal === "cancel" ? "pg_cancel_backend" : "pg_terminate_backend";
+  const result = await db.raw<{ rows: Array<{ signalled: boolean }> }>(
+    `SELECT ${fn}(pid) AS signalled FROM pg_stat_activity WHERE pid = ? AND xact_start = ?::timestamptz`,
+    [backend.pid, backend.xactStart],
+  );
+  return result.rows[0]?.signalled === true;
 }
 
 const fenced = (db: Queryable, id: number, runnerId: string) => db("jobs").where({ id, locked_by: runnerId, status: "running" });

@@ -2,6 +2,7 @@ import type { Knex } from "knex";
 import { purgeNonces } from "./webhook-nonces.js";
 import { sessionEndedAtSql, sessionLapsedSql, sessionMarkedEndedSql } from "./session-ended.js";
 import { NONCE_TTL_MS } from "../domain/replay-window.js";
+import { retentionDaysSql } from "../domain/tenant-settings.js";
 
 /** Marks a batch of open sessions past their expiry as expired and releases their participants. */
 export async function expireDueSessions(trx: Knex.Transaction, now: Date, batchSize: number): Promise<number> {
@@ -30,7 +31,7 @@ export async function expireDueSessions(trx: Knex.Transaction, now: Date, batchS
  */
 export async function purgePastRetention(trx: Knex.Transaction, now: Date, defaultDays: number, batchSize: number) {
   // Per tenant (a small table) and then an index range scan on each big one: sessions_ended_at, calls_started_at.
-  const retention = `make_interval(days => coalesce((t.settings->>'retentionDays')::int, ?))`;
+  const retention = `make_interval(days => ${retentionDaysSql("t.settings", "?::int")})`;
   const sessions = await trx.raw<{ rowCount: number }>(
     `DELETE FROM sessions WHERE (tenant_id, id) IN (
        SELECT s.tenant_id, s.id FROM tenants t

@@ -13,6 +13,10 @@ export interface OutboxRow {
   created_at: Date;
   dispatched_at: Date | null;
   dispatched_jobs: number | null;
+  /** Failed dispatches so far; after a few the row is set aside (set_aside_at) with its last error. */
+  dispatch_failures: number;
+  last_error: string | null;
+  set_aside_at: Date | null;
 }
 
 /**
@@ -30,11 +34,12 @@ export async function writeOutbox(
   return Number((inserted as { id: number }).id);
 }
 
-/** Pending rows of the given topics, oldest first, locked for the dispatching transaction (SKIP LOCKED). */
+/** Pending rows of the given topics, oldest first, locked for the dispatching transaction (SKIP LOCKED); set-aside rows wait for the operator. */
 export async function lockPendingOutbox(trx: Knex.Transaction, topics: string[], limit: number): Promise<OutboxRow[]> {
   if (topics.length === 0) return [];
   const rows = (await trx("outbox")
     .whereNull("dispatched_at")
+    .whereNull("set_aside_at")
     .whereIn("topic", topics)
     .orderBy("id")
     .limit(limit)
@@ -45,6 +50,23 @@ export async function lockPendingOutbox(trx: Knex.Transaction, topics: string[],
 
 export async function markDispatched(trx: Knex.Transaction, tenantId: string, id: number, jobs: number, now: Date): Promise<void> {
   await trx("outbox").where({ tenant_id: tenantId, id }).whereNull("dispatched_at").update({ dispatched_at: now, dispatched_jobs: jobs });
+}
+
+/** Counts a failed dispatch of the row; at `setAsideAfter` failures the row is set aside. */
+export async function recordDispatchFailure(
+  trx: Knex.Transaction,
+  row: { tenantId: string; id: number; error: string; now: Date; setAsideAfter: number },
+): Promise<{ failures: number; setAside: boolean }> {
+  const [updated] = (await trx("outbox")
+    .where({ tenant_id: row.tenantId, id: row.id })
+    .whereNull("dispatched_at")
+    .update({
+      dispatch_failures: trx.raw("dispatch_failures + 1"),
+      last_error: row.error,
+      set_aside_at: trx.raw("CASE WHEN dispatch_failures + 1 >= ? THEN ?::timestamptz END", [row.setAsideAfter, row.now]),
+    })
+    .returning(["dispatch_failures", "set_aside_at"])) as Array<{ dispatch_failures: number; set_aside_at: Date | null }>;
+  return { failures: Number(updated?.dispatch_failures ?? 0), setAside: Boolean(updated?.set_aside_at) };
 }
 
 /** Deletes rows dispatched before `before` (their jobs carry what they need). */

@@ -4,13 +4,14 @@
  * it. Everything is scoped by the app the webhook URL named: another app's or tenant's DIDs never match.
  */
 import type { Knex } from "knex";
+import type { SessionMode } from "@maskline/openapi/constants";
 import { preparedQuery } from "../db/prepared.js";
 import type { SessionStatus } from "../domain/session-state.js";
 
 export interface ActiveRouteRow {
   session_id: string;
   session_status: SessionStatus;
-  session_mode: "two_way" | "one_way";
+  session_mode: SessionMode;
   expires_at: Date;
   caller_participant_id: string;
   caller_position: number;

@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import type { SessionMode } from "@maskline/openapi/constants";
 import { preparedQuery } from "../db/prepared.js";
 import type { SessionStatus } from "../domain/session-state.js";
 import { sessionEndedSql, sessionLiveSql, whereSessionStatusAt } from "./session-ended.js";
@@ -8,7 +9,7 @@ export interface SessionRow {
   tenant_id: string;
   app_id: string;
   pool: string;
-  mode: "two_way" | "one_way";
+  mode: SessionMode;
   status: SessionStatus;
   reference: string | null;
   metadata: Record<string, string>;
