@@ -6,6 +6,9 @@ import { createApp } from "./app.js";
 import { createHttpServer, serveApp } from "./http/server.js";
 import { startJobRunner } from "./jobs/index.js";
 
+/** Beyond the HTTP grace and the job runner's stop bound: time for the pools and Redis to close. */
+const SHUTDOWN_MARGIN_MS = 5_000;
+
 function fail(message: string): never {
   process.stderr.write(`maskline: ${message}\n`);
   process.exit(1);
@@ -57,6 +60,13 @@ async function main() {
     server.closeIdleConnections();
     const grace = setTimeout(() => server.closeAllConnections(), deps.config.shutdownGraceMs);
     grace.unref();
+    // The steps below each have their bound; this is for one that overruns anyway (a pool that never drains, a hung
+    // close): whoever waits for the exit sees a failed stop, not a process that stays. Not unref'd: it must fire.
+    const deadlineMs = deps.config.shutdownGraceMs + jobs.stopBoundMs + SHUTDOWN_MARGIN_MS;
+    setTimeout(() => {
+      deps.logger.error({ deadlineMs }, "shutdown did not finish in time; exiting");
+      process.exit(1);
+    }, deadlineMs);
     // Handlers still running at the end of their grace are handed back (their rows run again elsewhere).
     await Promise.all([closed, jobs.stop()]);
     await runtime.close();

@@ -16,7 +16,7 @@ import { PROBE_KIND, PROBE_TOPIC } from "./jobs-probe.js";
 
 const JOBS = 120;
 const OUTBOX_ROWS = 40;
-/** The kill lands once this many jobs have committed their effect: mid-way, with most still to run. */
+/** The kill lands once this many jobs have committed their effect, with others claimed and others queued. */
 const EFFECTS_BEFORE_KILL = 12;
 const PROBE_PRELOAD = fileURLToPath(new URL("./jobs-probe.ts", import.meta.url));
 
@@ -71,8 +71,20 @@ describeWithOwnedServices("fault: the service is killed with SIGKILL while jobs 
       [tenant.tenantId, PROBE_TOPIC, OUTBOX_ROWS],
     );
 
-    await waitFor(`${EFFECTS_BEFORE_KILL} job effects before the kill`, async () =>
-      (await count("SELECT count(*) AS n FROM probe_effects")) >= EFFECTS_BEFORE_KILL ? true : undefined,
+    // Mid-way, and with work in flight: effects committed, jobs claimed (their handlers running) and jobs queued.
+    await waitFor(
+      `${EFFECTS_BEFORE_KILL} job effects, with jobs running and queued, before the kill`,
+      async () => {
+        const [state] = await postgres.query<{ effects: string; running: string; queued: string }>(
+          `SELECT (SELECT count(*) FROM probe_effects) AS effects,
+                  count(*) FILTER (WHERE status = 'running') AS running,
+                  count(*) FILTER (WHERE status = 'queued') AS queued
+             FROM jobs WHERE kind = $1`,
+          [PROBE_KIND],
+        );
+        const ready = Number(state!.effects) >= EFFECTS_BEFORE_KILL && Number(state!.running) > 0 && Number(state!.queued) > 0;
+        return ready ? true : undefined;
+      },
       { timeoutMs: 60_000, intervalMs: 10 },
     );
     killedBy = (await first.kill("SIGKILL")).signal;
@@ -106,6 +118,7 @@ describeWithOwnedServices("fault: the service is killed with SIGKILL while jobs 
     expect(atKill.effects).toBeGreaterThanOrEqual(EFFECTS_BEFORE_KILL);
     expect(atKill.effects).toBeLessThan(JOBS);
     expect(atKill.pending).toBeGreaterThan(0);
+    expect(atKill.running).toBeGreaterThan(0);
     expect(atKill.outboxPending).toBeGreaterThan(0);
   });
 
@@ -126,7 +139,7 @@ describeWithOwnedServices("fault: the service is killed with SIGKILL while jobs 
   });
 
   it("jobs the dead process held were claimed again after their lease, counting that attempt", async () => {
-    if (atKill.running === 0) return; // the kill fell between claims: nothing was held (the other checks still hold)
+    expect(atKill.running).toBeGreaterThan(0);
     expect(await count("SELECT count(*) AS n FROM jobs WHERE kind = $1 AND attempts >= 2", [PROBE_KIND])).toBeGreaterThan(0);
   });
 

@@ -343,7 +343,7 @@ describe("session lifecycle", () => {
     const { body } = await inThePast(5_000, () =>
       open(t.apiKey, { participants: [{ number: people(1)[0] }, { number: people(1, 9)[0] }], ttlSeconds: 1 }),
     );
-    // What the recurring sessions.expire job runs (test/integration/job-runner.test.ts runs it through the runner).
+    // What the recurring sessions.expire job runs (test/integration/job-runner-outcomes.test.ts runs it through the runner).
     expect(await expireSessions(server.deps)).toBeGreaterThanOrEqual(1);
     const row = await server.deps.db("sessions").where({ id: body.id }).first();
     expect(row.status).toBe("expired");

@@ -71,9 +71,9 @@ export function trackBuilderOrigins(): void {
     }
   }
   const query = Runner.prototype.query!;
-  Runner.prototype.query = function (this: { builder?: typeof running }, ...args: unknown[]) {
+  Runner.prototype.query = function (this: unknown, ...args: unknown[]) {
     const outer = running;
-    running = this.builder;
+    running = (this as { builder?: typeof running }).builder;
     try {
       return query.apply(this, args);
     } finally {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { exponentialBackoff, scheduledBackoff, withJitter } from "../../server/src/jobs/backoff.js";
-import { describeJobError } from "../../server/src/jobs/runner.js";
+import { describeJobError } from "../../server/src/jobs/attempt.js";
 
 describe("job retry delays", () => {
   it("double from the base up to the cap", () => {

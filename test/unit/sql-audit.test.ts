@@ -1,7 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadSqlParser, tenantFilterViolations, toDollarParams } from "../support/sql-audit.js";
 import { allowedAcrossTenants } from "../support/sql-audit-allowlist.js";
-import { originOf } from "../support/sql-audit-origin.js";
+import { originOf, statementOrigin, trackBuilderOrigins, type Origin } from "../support/sql-audit-origin.js";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createDatabase } from "../../server/src/db/database.js";
+import { statementChannel, type AuditedStatement } from "../../server/src/db/statement-audit.js";
 import { ACTIVE_ROUTE_SQL, ANSWER_LOOKUP_SQL, ENDED_ROUTE_SQL } from "../../server/src/stores/routing.js";
 
 const tables = (sql: string) => tenantFilterViolations(sql).map((v) => `${v.table} as ${v.alias}`);
@@ -93,5 +99,35 @@ describe("the tenant-filter audit", () => {
     const [violation] = tenantFilterViolations(sweep);
     expect(allowedAcrossTenants(origin.frame, violation!, sweep)).toBe(true);
     expect(allowedAcrossTenants("server/src/stores/sessions.ts#listSessions", violation!, sweep)).toBe(false);
+  });
+
+  it("attributes a statement to the function that built it, not the one that happened to await it", async () => {
+    trackBuilderOrigins();
+    const dir = mkdtempSync(join(tmpdir(), "sql-audit-"));
+    const db = await createDatabase({ databaseUrl: undefined, dataDir: dir, poolMax: 1 });
+    const seen: Array<{ sql: string; origin: Origin }> = [];
+    const listen = (m: unknown) => {
+      const { sql, stack } = m as AuditedStatement;
+      seen.push({ sql, origin: statementOrigin(stack) });
+    };
+    subscribe(statementChannel.name, listen);
+    try {
+      function buildsTheStatement() {
+        return db.raw("select 1 as built");
+      }
+      const awaitsIt = async (statement: PromiseLike<unknown>) => {
+        await new Promise((r) => setTimeout(r, 1));
+        await statement;
+      };
+      await awaitsIt(buildsTheStatement());
+      await db.transaction(async (trx) => trx.raw("select 2 as inside"));
+    } finally {
+      unsubscribe(statementChannel.name, listen);
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(seen.find((s) => s.sql.includes("built"))?.origin).toEqual({ kind: "test", frame: "test/unit/sql-audit.test.ts#buildsTheStatement" });
+    // knex's own BEGIN/COMMIT have no builder: they keep the stack they were sent with, and are checked like the rest.
+    expect(seen.find((s) => /^COMMIT/.test(s.sql))?.origin.kind).toBe("other");
   });
 });

@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { verifyVobizSignature, type VerifySignatureResult } from "../../server/src/vobiz/signature.js";
-import { dialXml, emptyXml, rejectXml } from "../../server/src/vobiz/xml.js";
+import { callActionXml, emptyXml } from "../../server/src/vobiz/xml.js";
 import { VobizSimulator, randomNonce, vobizTime } from "../sim/vobiz-simulator.js";
 import { parseVobizXml } from "../sim/vobiz-xml.js";
 
@@ -74,11 +74,11 @@ beforeAll(async () => {
         return reply(
           res,
           200,
-          dialXml({ callerId: M1, number: BOB, timeoutSeconds: 30, actionUrl: `${base}/dial-status?k=${SECRET}&x=1` }),
+          callActionXml({ kind: "bridge", callerId: M1, number: BOB, timeoutSeconds: 30, timeLimitSeconds: 3600, actionUrl: `${base}/dial-status?k=${SECRET}&x=1` }),
         );
       }
-      if (fields.From === BOB) return reply(res, 200, rejectXml(null));
-      return reply(res, 200, rejectXml(HOSTILE));
+      if (fields.From === BOB) return reply(res, 200, callActionXml({ kind: "refuse", message: "" }));
+      return reply(res, 200, callActionXml({ kind: "refuse", message: HOSTILE }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -129,6 +129,7 @@ describe("VobizSimulator.placeCall", () => {
       callerId: M1,
       numbers: [BOB],
       timeout: 30,
+      timeLimit: 3600,
       action: `${base}/dial-status?k=${SECRET}&x=1`,
       method: "POST",
       redirect: "false",

@@ -1,6 +1,10 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import { dialXml, emptyXml, escapeXml, rejectXml, unavailableXml } from "../../server/src/vobiz/xml.js";
+import { callActionXml, emptyXml, escapeXml, unavailableReply } from "../../server/src/vobiz/xml.js";
+
+type Bridge = Extract<Parameters<typeof callActionXml>[0], { kind: "bridge" }>;
+const dialXml = (input: Omit<Bridge, "kind">) => callActionXml({ kind: "bridge", ...input });
+const rejectXml = (message: string) => callActionXml({ kind: "refuse", message });
 
 // A real parser, configured so nothing is coerced: numbers like +919... must stay strings.
 const parser = new XMLParser({
@@ -57,17 +61,18 @@ describe("escapeXml", () => {
   });
 });
 
-describe("dialXml", () => {
+describe("a bridge action", () => {
   const input = {
     callerId: "+919000000002",
     number: "+919888800002",
     timeoutSeconds: 30,
     actionUrl: "https://api.example.com/v1/vobiz/app_123/dial-status",
+    timeLimitSeconds: 3600,
   };
 
   it("produces the documented compact Dial reply", () => {
     expect(dialXml(input)).toBe(
-      '<?xml version="1.0" encoding="UTF-8"?><Response><Dial callerId="+919000000002" timeout="30" ' +
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Dial callerId="+919000000002" timeout="30" timeLimit="3600" ' +
         'action="https://api.example.com/v1/vobiz/app_123/dial-status" method="POST" redirect="false">' +
         "<Number>+919888800002</Number></Dial></Response>",
     );
@@ -78,6 +83,7 @@ describe("dialXml", () => {
     expect(dial).toEqual({
       "@callerId": "+919000000002",
       "@timeout": "30",
+      "@timeLimit": "3600",
       "@action": "https://api.example.com/v1/vobiz/app_123/dial-status",
       "@method": "POST",
       "@redirect": "false",
@@ -93,12 +99,6 @@ describe("dialXml", () => {
     expect(dial["@action"]).toBe(actionUrl);
   });
 
-  it("adds timeLimit only when given", () => {
-    expect(dialXml(input)).not.toContain("timeLimit");
-    const dial = (parse(dialXml({ ...input, timeLimitSeconds: 3600 })).Response as Node).Dial as Node;
-    expect(dial["@timeLimit"]).toBe("3600");
-  });
-
   it("refuses a timeout that is not a positive integer instead of emitting a bad attribute", () => {
     for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(() => dialXml({ ...input, timeoutSeconds: bad })).toThrow(RangeError);
@@ -107,7 +107,7 @@ describe("dialXml", () => {
   });
 });
 
-describe("rejectXml", () => {
+describe("a refusal", () => {
   it("speaks the message and then hangs up with reason rejected", () => {
     const xml = rejectXml("This number is not in service.");
     expect(xml).toBe(
@@ -124,14 +124,13 @@ describe("rejectXml", () => {
   });
 
   it("with no message, rejects with Hangup as the first element (call not answered)", () => {
-    const xml = rejectXml(null);
+    const xml = rejectXml("");
     expect(xml).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Hangup reason="rejected"/></Response>');
     expect(childOrder(xml)).toEqual(["Hangup"]);
   });
 
   it("treats a blank message as no message", () => {
-    expect(rejectXml("   ")).toBe(rejectXml(null));
-    expect(rejectXml("")).toBe(rejectXml(null));
+    expect(rejectXml("   ")).toBe(rejectXml(""));
   });
 });
 
@@ -143,9 +142,9 @@ describe("emptyXml", () => {
   });
 });
 
-describe("unavailableXml", () => {
+describe("the unavailable reply", () => {
   it("speaks the message and hangs up, like a rejection", () => {
-    const xml = unavailableXml("Service temporarily unavailable & please retry <later>.");
+    const xml = unavailableReply({ unavailable: "Service temporarily unavailable & please retry <later>." });
     expect(childOrder(xml)).toEqual(["Speak", "Hangup"]);
     const response = parse(xml).Response as Node;
     expect(response.Speak).toBe("Service temporarily unavailable & please retry <later>.");

@@ -10,9 +10,10 @@
  * then bridges, an outbound leg's answer) as more states and events here; the callers only apply events.
  *
  * The callbacks race each other (the carrier sends dial-status and the hangup notice at the same moment, and
- * retries either), and they are answered without reading the call first: stores/calls.ts applies the same rules
- * in one UPDATE per event (a hangup from any step; a dial-status that never moves an ended call back to live).
- * The rules are written and tested here; the statements there follow them.
+ * retries either), and they are answered without reading the call first, so stores/calls.ts cannot hand the stored
+ * state to advanceCall. It writes the same rule instead, from the two functions advanceCall is made of: the status a
+ * callback moves a live call to (liveStatusAfter) and whether an ended call takes it (endedCallTakes), which
+ * callStatusAfterSql turns into the value of the call's status column in the store's one UPDATE per callback.
  */
 import { TERMINAL_CALL_STATUSES, type CallStatus } from "./carrier-fields.js";
 import type { CallAction, CallOutcome, RejectDecision } from "./call-decision.js";
@@ -44,17 +45,10 @@ export type Transition =
   | { ok: true; state: CallState; /** What to tell the carrier now; null for an empty Response. */ reply: CallAction | null }
   | { ok: false; reason: string };
 
-export const CALL_ARRIVED: CallState = Object.freeze({ step: "arrived" });
-
 const TERMINAL: ReadonlySet<CallStatus> = new Set(TERMINAL_CALL_STATUSES);
 
 export function isTerminalStatus(status: CallStatus): status is TerminalCallStatus {
   return TERMINAL.has(status);
-}
-
-/** `ended` is the only state no event leaves: later callbacks are recorded, the call stays over. */
-export function isTerminal(state: CallState): boolean {
-  return state.step === "ended";
 }
 
 /** A hangup notice ends the call whatever status it carries; a live status there would be a carrier quirk. */
@@ -80,10 +74,36 @@ export function advanceCall(state: CallState, event: CallEvent): Transition {
     return state.step === "arrived" ? answerArrived(event) : invalid(`the call was already answered (${state.step})`);
   }
   if (state.step === "arrived") return invalid(`a ${event.type} callback for a call that was never answered`);
-  if (event.type === "hangup") return { ok: true, state: { step: "ended", status: endStatusOf(event.status) }, reply: null };
+  const status = liveStatusAfter(event);
+  if (status === null || (state.step === "ended" && !endedCallTakes(event))) return { ok: true, state, reply: null };
+  if (isTerminalStatus(status)) return { ok: true, state: { step: "ended", status }, reply: null };
+  return { ok: true, state: state.step === "ended" ? state : { ...state, status }, reply: null };
+}
 
-  // dial-status: the callback may come after the hangup notice; a finished call never moves back to a live state.
-  if (state.step === "ended" || event.status === null) return { ok: true, state, reply: null };
-  if (isTerminalStatus(event.status)) return { ok: true, state: { step: "ended", status: event.status }, reply: null };
-  return { ok: true, state: { ...state, status: event.status }, reply: null };
+export type CallbackEvent = Exclude<CallEvent, { type: "answer" }>;
+
+/** The status a callback moves a live call (bridging or rejected) to; null when it carries none (the status stays). */
+export function liveStatusAfter(event: CallbackEvent): CallStatus | null {
+  return event.type === "hangup" ? endStatusOf(event.status) : event.status;
+}
+
+/**
+ * Whether an ended call takes the callback's status. Only the end-of-call notice does: it has the last word, also
+ * over a dial-status that ended the call first; a dial-status arriving after the end never moves the call back.
+ */
+export function endedCallTakes(event: CallbackEvent): boolean {
+  return event.type === "hangup";
+}
+
+/**
+ * The rule of advanceCall as the SQL value of a call's status `column`, for an UPDATE that applies `event` without
+ * reading the row: liveStatusAfter(event), except that an ended call keeps its status unless endedCallTakes(event).
+ * `?` placeholders, with their bindings.
+ */
+export function callStatusAfterSql(column: string, event: CallbackEvent): { sql: string; bindings: string[] } {
+  const status = liveStatusAfter(event);
+  if (status === null) return { sql: column, bindings: [] };
+  if (endedCallTakes(event)) return { sql: "?", bindings: [status] };
+  const ended = TERMINAL_CALL_STATUSES.map(() => "?").join(", ");
+  return { sql: `CASE WHEN ${column} IN (${ended}) THEN ${column} ELSE ? END`, bindings: [...TERMINAL_CALL_STATUSES, status] };
 }

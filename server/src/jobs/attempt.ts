@@ -20,7 +20,7 @@ export interface Attempt {
   job: JobRow;
   kind: JobKind;
   controller: AbortController;
-  /** performance.now() instant of its timeout (the injected clock may stand still in tests; timeouts follow real time). */
+  /** performance.now() instant of its timeout, when the runner aborts it (timeouts follow real time, not the injected clock). */
   deadline: number;
 }
 
@@ -89,19 +89,16 @@ async function settleFailure(ctx: AttemptContext, { job, kind }: Attempt, err: u
   const retryIn = withJitter((kind.retryDelayMs ?? defaultBackoff)(job.attempts), ctx.random);
   const at = (ms: number) => new Date(now.getTime() + ms);
   let recorded: boolean;
-  let message: string;
+  const dead = !kind.everyMs && job.attempts >= maxAttemptsOf(kind, job);
   if (kind.everyMs) {
     // A recurring job never dies: it retries, at the latest by its next regular run.
     recorded = await jobs.markFailed(deps.db, job.id, runnerId, at(Math.min(retryIn, kind.everyMs(deps.config))), now, error);
-    message = "recurring job failed; retrying";
-  } else if (job.attempts >= maxAttemptsOf(kind, job)) {
+  } else if (dead) {
     recorded = await jobs.markDead(deps.db, job.id, runnerId, now, error);
-    message = "job dead after its last attempt";
   } else {
     recorded = await jobs.markFailed(deps.db, job.id, runnerId, at(retryIn), now, error);
-    message = "job failed; retry scheduled";
   }
   if (!recorded) log.warn({ ...fields, err }, LEASE_TAKEN);
-  else if (message.startsWith("job dead")) log.error({ ...fields, err }, message);
-  else log.warn({ ...fields, retryInMs: retryIn, err }, message);
+  else if (dead) log.error({ ...fields, err }, "job dead after its last attempt");
+  else log.warn({ ...fields, retryInMs: retryIn, err }, kind.everyMs ? "recurring job failed; retrying" : "job failed; retry scheduled");
 }

@@ -21,9 +21,9 @@ export const toApiKey = (row: ApiKeyRow): Schemas["ApiKey"] => ({
   revokedAt: isoOrNull(row.revoked_at),
 });
 
-/** A new key for the tenant, written with `db` (the caller's transaction, when it has one). */
+/** A new key for the tenant, written in the caller's transaction. */
 export async function issueApiKey(
-  db: Knex,
+  db: Knex.Transaction,
   tenantId: string,
   input: { name?: string | undefined },
 ): Promise<Schemas["ApiKeyWithSecret"]> {

@@ -2,8 +2,8 @@
  * What the carrier tells us after the answer: the end-of-call notice (at the hangup URL, or at the answer URL when the
  * application has none) and the `<Dial action>` callback. Both only update the call row the answer wrote before it
  * replied; a CallUUID we never answered is acknowledged and ignored. Both are idempotent: a repeated notice leaves
- * the same row. Each is a transition of the call's state machine (domain/call-flow.ts), applied by the store in one
- * UPDATE without reading the call first (the two callbacks race each other).
+ * the same row. Each is an event of the call's state machine (domain/call-flow.ts); the store applies the machine's
+ * rule for it (callStatusAfterSql) in one UPDATE without reading the call first (the two callbacks race each other).
  */
 import type { Logger } from "pino";
 import type { Deps } from "../deps.js";
@@ -17,7 +17,7 @@ import {
   shortText,
   type CarrierFields,
 } from "../domain/carrier-fields.js";
-import { endStatusOf } from "../domain/call-flow.js";
+import { liveStatusAfter } from "../domain/call-flow.js";
 import type { Deadline } from "../time/deadline.js";
 import type { AppRow } from "../stores/apps.js";
 import * as calls from "../stores/calls.js";
@@ -35,10 +35,11 @@ export async function recordHangup(
     log.debug({ appId: app.id }, "hangup notice without a CallUUID: ignored");
     return false;
   }
-  const status = endStatusOf(callStatusOf(fields.CallStatus, "completed"));
+  const event = { type: "hangup", status: callStatusOf(fields.CallStatus, "completed") } as const;
+  const status = liveStatusAfter(event);
   const updated = await deadline.run(
     calls.recordHangup(deps.db, app.tenant_id, app.id, callUuid, {
-      status,
+      event,
       endedAt: parseCarrierTime(fields.EndTime) ?? deps.clock.now(),
       answeredAt: parseCarrierTime(fields.AnswerTime),
       durationSeconds: parseSeconds(fields.Duration),
@@ -66,7 +67,6 @@ export async function recordDialStatus(
     return false;
   }
   const dialStatus = dialStatusOf(fields.DialStatus, fields.DialBLegUUID);
-  // Applied only while the call is live (the store's CASE, the machine's rule for a dial-status after the hangup).
   const status = fields.CallStatus === undefined ? null : callStatusOf(fields.CallStatus, "in-progress");
   // The B-leg was answered when the Dial completed with a B-leg and billable time. The hangup notice's AnswerTime is
   // exact and replaces this estimate; here the B-leg's duration, when the carrier sends one, dates the answer back.
@@ -80,7 +80,7 @@ export async function recordDialStatus(
   const updated = await deadline.run(
     calls.recordDialStatus(deps.db, app.tenant_id, app.id, callUuid, {
       dialStatus,
-      status,
+      event: { type: "dial-status", status },
       answeredAt,
       hangupCause: shortText(fields.DialHangupCause),
     }),

@@ -11,7 +11,7 @@ import { iso, type Schemas } from "./shapes.js";
 import type { StoreResult } from "./idempotency.js";
 
 /** The spec's pool for an import that names none (validation has already filled it in). */
-export const DEFAULT_POOL = SCHEMA_DEFAULTS.ImportNumbersRequest.pool;
+const DEFAULT_POOL = SCHEMA_DEFAULTS.ImportNumbersRequest.pool;
 const UNIQUE_VIOLATION = "23505";
 /** A unique violation means a concurrent import committed first; one re-read then tells us what it took. */
 const MAX_IMPORT_ATTEMPTS = 3;

@@ -14,9 +14,9 @@ export interface ApiKeyRow {
 
 /**
  * The key and its authentication lookup (api_key_lookup: hash → tenant, a reference table under Citus, see
- * docs/scaling.md). Two statements: `db` is the caller's transaction, so both commit or neither does.
+ * docs/scaling.md). Two statements, so only in a transaction: both commit or neither does.
  */
-export async function insertApiKey(db: Knex, row: Omit<ApiKeyRow, "created_at" | "last_used_at" | "revoked_at">) {
+export async function insertApiKey(db: Knex.Transaction, row: Omit<ApiKeyRow, "created_at" | "last_used_at" | "revoked_at">) {
   const [inserted] = await db<ApiKeyRow>("api_keys").insert(row).returning("*");
   await db("api_key_lookup").insert({ secret_hash: row.secret_hash, tenant_id: row.tenant_id, key_id: row.id });
   return inserted!;

@@ -19,9 +19,9 @@ export interface AppRow {
 
 /**
  * The app and its webhook lookup (app_lookup: app id → tenant, a reference table under Citus, see
- * docs/scaling.md). Two statements: `db` is the caller's transaction, so both commit or neither does.
+ * docs/scaling.md). Two statements, so only in a transaction: both commit or neither does.
  */
-export async function insertApp(db: Knex, row: Omit<AppRow, "created_at" | "updated_at">): Promise<AppRow> {
+export async function insertApp(db: Knex.Transaction, row: Omit<AppRow, "created_at" | "updated_at">): Promise<AppRow> {
   const [inserted] = await db<AppRow>("apps").insert(row).returning("*");
   await db("app_lookup").insert({ app_id: row.id, tenant_id: row.tenant_id });
   return inserted!;

@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import type { CallDecision } from "../domain/call-decision.js";
-import { TERMINAL_CALL_STATUSES, type CallStatus } from "../domain/carrier-fields.js";
+import type { CallStatus } from "../domain/carrier-fields.js";
+import { callStatusAfterSql, type CallbackEvent } from "../domain/call-flow.js";
 
 /**
  * One row per carrier call, unique per (tenant, CallUUID). Nothing here is a real number in plain text:
@@ -59,7 +60,7 @@ export async function findCall(db: Knex, tenantId: string, id: string): Promise<
 }
 
 export interface HangupUpdate {
-  status: CallStatus;
+  event: Extract<CallbackEvent, { type: "hangup" }>;
   endedAt: Date;
   answeredAt: Date | null;
   durationSeconds: number | null;
@@ -76,7 +77,7 @@ export async function recordHangup(db: Knex, tenantId: string, appId: string, ca
   const count = await db<CallRow>("calls")
     .where({ tenant_id: tenantId, app_id: appId, call_uuid: callUuid })
     .update({
-      status: u.status,
+      status: statusAfter(db, u.event),
       ended_at: u.endedAt,
       answered_at: u.answeredAt ?? (db.raw("answered_at") as unknown as Date),
       duration_seconds: u.durationSeconds ?? (db.raw("duration_seconds") as unknown as number),
@@ -89,8 +90,8 @@ export async function recordHangup(db: Knex, tenantId: string, appId: string, ca
 
 export interface DialStatusUpdate {
   dialStatus: string | null;
-  /** The CallStatus sent with the callback; never moves a finished call back to a live state. */
-  status: CallStatus | null;
+  /** With the CallStatus sent with the callback, if any; it never moves an ended call (domain/call-flow.ts). */
+  event: Extract<CallbackEvent, { type: "dial-status" }>;
   answeredAt: Date | null;
   hangupCause: string | null;
 }
@@ -100,19 +101,22 @@ export interface DialStatusUpdate {
  * notice has not settled: answered_at and hangup_cause only when still empty, status only while the call is live.
  */
 export async function recordDialStatus(db: Knex, tenantId: string, appId: string, callUuid: string, u: DialStatusUpdate) {
-  const terminal = TERMINAL_CALL_STATUSES.map(() => "?").join(", ");
   const count = await db<CallRow>("calls")
     .where({ tenant_id: tenantId, app_id: appId, call_uuid: callUuid })
     .update({
       dial_status: u.dialStatus ?? (db.raw("dial_status") as unknown as string),
-      status: (u.status
-        ? db.raw(`CASE WHEN status IN (${terminal}) THEN status ELSE ? END`, [...TERMINAL_CALL_STATUSES, u.status])
-        : db.raw("status")) as unknown as CallStatus,
+      status: statusAfter(db, u.event),
       answered_at: db.raw("COALESCE(answered_at, ?)", [u.answeredAt]) as unknown as Date,
       hangup_cause: db.raw("COALESCE(hangup_cause, ?)", [u.hangupCause]) as unknown as string,
       updated_at: db.fn.now() as unknown as Date,
     });
   return count > 0;
+}
+
+/** The call's status once `event` is applied: the state machine's rule (domain/call-flow.ts), written there once. */
+function statusAfter(db: Knex, event: CallbackEvent): CallStatus {
+  const { sql, bindings } = callStatusAfterSql("status", event);
+  return db.raw(sql, bindings) as unknown as CallStatus;
 }
 
 export interface CallFilter {

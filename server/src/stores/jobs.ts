@@ -112,13 +112,13 @@ export async function lockClaimCandidates(
     .orderBy([{ column: "run_at" }, { column: "id" }])
     .limit(limit);
   // The due test again on the locked row: one another runner claimed since the window was read is no longer due.
-  const rows = await trx("jobs")
+  const rows = (await trx("jobs")
     .select("id", "kind", "queue_key", "status", "attempts", "max_attempts")
     .whereIn("id", window)
     .modify(due)
     .orderBy([{ column: "run_at" }, { column: "id" }])
     .forUpdate()
-    .skipLocked();
+    .skipLocked()) as ClaimCandidate[];
   return rows.map((r) => ({ ...r, id: Number(r.id) }));
 }
 
@@ -213,17 +213,13 @@ export async function signalBackend(db: Knex, signal: "cancel" | "terminate", ba
 
 const fenced = (db: Queryable, id: number, runnerId: string) => db("jobs").where({ id, locked_by: runnerId, status: "running" });
 
-export async function markSucceeded(db: Queryable, id: number, runnerId: string, now: Date): Promise<boolean> {
-  const n = await fenced(db, id, runnerId).update({
-    status: "succeeded",
-    locked_by: null,
-    locked_until: null,
-    last_error: null,
-    finished_at: now,
-    updated_at: now,
-  });
-  return n === 1;
+async function markFinished(db: Queryable, id: number, runnerId: string, status: "succeeded" | "dead", now: Date, error: string | null) {
+  const update = { status, locked_by: null, locked_until: null, last_error: error, finished_at: now, updated_at: now };
+  return (await fenced(db, id, runnerId).update(update)) === 1;
 }
+
+export const markSucceeded = (db: Queryable, id: number, runnerId: string, now: Date): Promise<boolean> =>
+  markFinished(db, id, runnerId, "succeeded", now, null);
 
 /** A recurring job's next run: back to queued, attempts counted afresh. */
 export async function markRescheduled(db: Queryable, id: number, runnerId: string, runAt: Date, now: Date): Promise<boolean> {
@@ -253,17 +249,8 @@ export async function markFailed(db: Queryable, id: number, runnerId: string, ru
   return n === 1;
 }
 
-export async function markDead(db: Queryable, id: number, runnerId: string, now: Date, error: string): Promise<boolean> {
-  const n = await fenced(db, id, runnerId).update({
-    status: "dead",
-    locked_by: null,
-    locked_until: null,
-    last_error: error,
-    finished_at: now,
-    updated_at: now,
-  });
-  return n === 1;
-}
+export const markDead = (db: Queryable, id: number, runnerId: string, now: Date, error: string): Promise<boolean> =>
+  markFinished(db, id, runnerId, "dead", now, error);
 
 /** Hands back a job its runner stopped before it finished (shutdown): not a failed attempt, due again at once. */
 export async function releaseClaim(db: Queryable, id: number, runnerId: string, now: Date): Promise<boolean> {

@@ -58,7 +58,7 @@ function seconds(name: string, value: number): string {
  * Bridges the caller to one number. `redirect="false"` makes the action a notification only: the call's course is
  * decided here, and a slow or failing dial-status endpoint cannot affect a live call.
  */
-export function dialXml(input: DialXmlInput): string {
+function dialXml(input: DialXmlInput): string {
   const timeLimit =
     input.timeLimitSeconds === undefined ? "" : ` timeLimit="${seconds("timeLimitSeconds", input.timeLimitSeconds)}"`;
   return (
@@ -82,8 +82,8 @@ export function dialXml(input: DialXmlInput): string {
  * `<Hangup>` comes first and the call is rejected unanswered. A blank message counts as none: an empty `<Speak>`
  * would answer the call only to say nothing.
  */
-export function rejectXml(message: string | null): string {
-  if (message === null || message.trim() === "") return DECLARATION + "<Response>" + HANGUP_REJECTED + "</Response>";
+function rejectXml(message: string): string {
+  if (message.trim() === "") return DECLARATION + "<Response>" + HANGUP_REJECTED + "</Response>";
   return DECLARATION + "<Response><Speak>" + escapeXml(message) + "</Speak>" + HANGUP_REJECTED + "</Response>";
 }
 
@@ -97,7 +97,7 @@ export function emptyXml(): string {
  * an error status or silence, either of which would drop the call with a carrier error instead. Same shape as a
  * rejection; the separate name keeps call sites honest about why the call ends.
  */
-export function unavailableXml(message: string): string {
+function unavailableXml(message: string): string {
   return rejectXml(message);
 }
 
