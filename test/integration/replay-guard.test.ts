@@ -19,7 +19,7 @@ const silent = createLogger({ level: "silent" });
 /** A kv that can be switched between working, refusing (Redis down) and hanging (Redis stopped answering). */
 function switchableKv() {
   const inner = createMemoryKv();
-  const state = { mode: "up" as "up" | "down" | "hung" };
+  const state = { mode: "up" as "up" | "down" | "hung" | "late" };
   const kv: Kv = {
     ...inner,
     putIfAbsent: (key, value, ttl) =>
@@ -27,7 +27,9 @@ function switchableKv() {
         ? inner.putIfAbsent(key, value, ttl)
         : state.mode === "down"
           ? Promise.reject(new Error("Stream isn't writeable and enableOfflineQueue options is false"))
-          : new Promise<never>(() => undefined),
+          : state.mode === "late"
+            ? new Promise((resolve) => setTimeout(resolve, 300)).then(() => inner.putIfAbsent(key, value, ttl))
+            : new Promise<never>(() => undefined),
   };
   return { kv, state };
 }
@@ -79,6 +81,21 @@ describe("replay guard", () => {
     now += NONCE_TTL_MS;
     expect(await check(guard, appId, "55555555555555555555", "answer|c4|StartApp")).toBe("fresh");
     expect(await server.deps.db("webhook_nonces").where({ tenant_id: tenantId, app_id: appId, nonce: "55555555555555555555" }).first()).toBeUndefined();
+  });
+
+  it("asks the ledger for a request Redis answers late, but leaves later requests to Redis once that write lands", async () => {
+    const { kv, state } = switchableKv();
+    const guard = createReplayGuard({ db: server.deps.db, kv, logger: silent });
+    const appId = `app_${randomUUID()}`;
+    state.mode = "late"; // answers after 300 ms: past the 150 ms step, but the nonce lands in Redis
+    expect(await check(guard, appId, "77777777777777777777", "answer|c1|StartApp")).toBe("fresh");
+    expect(await server.deps.db("webhook_nonces").where({ tenant_id: tenantId, app_id: appId }).count({ n: "*" }).first()).toMatchObject({ n: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    state.mode = "up";
+    // Redis holds the late nonce, so its replay is refused there; a new nonce writes no ledger row.
+    expect(await check(guard, appId, "77777777777777777777", "answer|c2|StartApp")).toBe("replay");
+    expect(await check(guard, appId, "88888888888888888888", "answer|c3|StartApp")).toBe("fresh");
+    expect(await server.deps.db("webhook_nonces").where({ tenant_id: tenantId, app_id: appId, nonce: "88888888888888888888" }).first()).toBeUndefined();
   });
 
   it("with Redis up, decides in Redis alone and writes no ledger row", async () => {

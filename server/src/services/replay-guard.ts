@@ -11,8 +11,9 @@ import { NONCE_TTL_MS } from "../domain/replay-window.js";
  * request with the same nonce; that is recognised by its fingerprint (endpoint, CallUUID, Event) and let through as
  * the retry it is (the CallUUID's stored reply answers it).
  *
- * Redis is the fast path. When it fails or is slow, the ledger in Postgres takes over, and keeps being written for
- * one replay window after the last failure: nonces seen during the outage must still be refused once Redis is back.
+ * Redis is the fast path. When it is slow, that request asks the ledger in Postgres; when a write to it fails, the
+ * ledger keeps being written for one replay window after the last failure: nonces seen during the outage must still
+ * be refused once Redis is back.
  * A nonce seen only by Redis before it failed is the one residual gap (documented in docs; the URL secret and the
  * signature still stand in front of it).
  */
@@ -39,11 +40,18 @@ export function createReplayGuard(deps: { db: Knex; kv: Kv; logger: Logger; now?
     async check(key, fingerprint, deadline) {
       const kvKey = `vobiz:nonce:${key.appId}:${key.nonce}`;
       let fromKv: NonceVerdict | null = null;
+      const kvWrite = deps.kv.putIfAbsent(kvKey, fingerprint, NONCE_TTL_MS);
       try {
-        fromKv = verdictOf(await deadline.runCapped(deps.kv.putIfAbsent(kvKey, fingerprint, NONCE_TTL_MS), KV_STEP_MS), fingerprint);
-      } catch (err) {
-        if (now() >= ledgerUntil) deps.logger.warn({ err }, "replay check: kv unavailable, using the Postgres ledger");
-        ledgerUntil = now() + NONCE_TTL_MS;
+        fromKv = verdictOf(await deadline.runCapped(kvWrite, KV_STEP_MS), fingerprint);
+      } catch {
+        // Not waited for any longer: this request asks the ledger. Whether later ones must too depends on whether
+        // Redis lost this nonce. A write that is only late (Redis slow, or this request's own deadline nearly spent
+        // by a queue in front of it) still lands, and Redis refuses the nonce from then on; only a write that fails
+        // (an error, or the client's command timeout on a hung Redis) leaves a nonce Redis never saw.
+        kvWrite.then(undefined, (err: unknown) => {
+          if (now() >= ledgerUntil) deps.logger.warn({ err }, "replay check: kv unavailable, using the Postgres ledger");
+          ledgerUntil = now() + NONCE_TTL_MS;
+        });
       }
       if (fromKv !== null && now() >= ledgerUntil) return fromKv;
       const fromLedger = verdictOf(await deadline.run(recordNonce(deps.db, key, fingerprint)), fingerprint);
