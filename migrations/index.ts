@@ -9,6 +9,7 @@ import * as callUuidLookup from "./007_call_uuid_lookup.js";
 import * as jobsOutbox from "./008_jobs_outbox.js";
 import * as tenantKeys from "./009_tenant_keys.js";
 import * as outboxFailures from "./010_outbox_failures.js";
+import * as eventsWebhooks from "./011_events_webhooks.js";
 
 // A static list instead of a directory scan, so migrations run the same under tsx, vitest and a bundle.
 const migrations: Record<string, Knex.Migration> = {
@@ -22,6 +23,7 @@ const migrations: Record<string, Knex.Migration> = {
   "008_jobs_outbox": jobsOutbox,
   "009_tenant_keys": tenantKeys,
   "010_outbox_failures": outboxFailures,
+  "011_events_webhooks": eventsWebhooks,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

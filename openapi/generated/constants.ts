@@ -32,6 +32,50 @@ export type CallStatus = (typeof CALL_STATUS_VALUES)[number];
 export const CALL_DIRECTION_VALUES = ["inbound", "outbound"] as const;
 export type CallDirection = (typeof CALL_DIRECTION_VALUES)[number];
 
+/** The values of components.schemas.EventType. */
+export const EVENT_TYPE_VALUES = ["session.created", "session.updated", "session.closed", "session.expired", "call.started", "call.answered", "call.completed", "pool.exhausted", "webhook_endpoint.disabled"] as const;
+export type EventType = (typeof EVENT_TYPE_VALUES)[number];
+
+/** The values of components.schemas.SessionEvent.properties.type. */
+export const SESSION_EVENT_TYPE_VALUES = ["session.created", "session.updated", "session.closed", "session.expired"] as const;
+export type SessionEventType = (typeof SESSION_EVENT_TYPE_VALUES)[number];
+
+/** The values of components.schemas.CallEvent.properties.type. */
+export const CALL_EVENT_TYPE_VALUES = ["call.started", "call.answered", "call.completed"] as const;
+export type CallEventType = (typeof CALL_EVENT_TYPE_VALUES)[number];
+
+/** The values of components.schemas.PoolExhaustedEvent.properties.type. */
+export const POOL_EXHAUSTED_EVENT_TYPE_VALUES = ["pool.exhausted"] as const;
+export type PoolExhaustedEventType = (typeof POOL_EXHAUSTED_EVENT_TYPE_VALUES)[number];
+
+/** The values of components.schemas.WebhookEndpointDisabledEvent.properties.type. */
+export const WEBHOOK_ENDPOINT_DISABLED_EVENT_TYPE_VALUES = ["webhook_endpoint.disabled"] as const;
+export type WebhookEndpointDisabledEventType = (typeof WEBHOOK_ENDPOINT_DISABLED_EVENT_TYPE_VALUES)[number];
+
+/** The values of components.schemas.WebhookDisabledReason. */
+export const WEBHOOK_DISABLED_REASON_VALUES = ["gone", "failing"] as const;
+export type WebhookDisabledReason = (typeof WEBHOOK_DISABLED_REASON_VALUES)[number];
+
+/** The values of components.schemas.WebhookDeliveryOutcome. */
+export const WEBHOOK_DELIVERY_OUTCOME_VALUES = ["succeeded", "failed"] as const;
+export type WebhookDeliveryOutcome = (typeof WEBHOOK_DELIVERY_OUTCOME_VALUES)[number];
+
+/** The values of components.schemas.Jwk.properties.kty. */
+export const JWK_KTY_VALUES = ["OKP"] as const;
+export type JwkKty = (typeof JWK_KTY_VALUES)[number];
+
+/** The values of components.schemas.Jwk.properties.crv. */
+export const JWK_CRV_VALUES = ["Ed25519"] as const;
+export type JwkCrv = (typeof JWK_CRV_VALUES)[number];
+
+/** The values of components.schemas.Jwk.properties.alg. */
+export const JWK_ALG_VALUES = ["EdDSA"] as const;
+export type JwkAlg = (typeof JWK_ALG_VALUES)[number];
+
+/** The values of components.schemas.Jwk.properties.use. */
+export const JWK_USE_VALUES = ["sig"] as const;
+export type JwkUse = (typeof JWK_USE_VALUES)[number];
+
 /** Every ErrorCode with its HTTP status and problem title (components.schemas.ErrorCode, `x-error-table`). */
 export const ERROR_TABLE = {
   bad_request: { status: 400, title: "Bad request" },
@@ -121,6 +165,23 @@ export const SCHEMA_PROPERTIES = {
   UpdateSessionRequest: ["ttlSeconds", "metadata"],
   Call: ["id", "callUuid", "appId", "direction", "sessionId", "proxyNumber", "fromParticipantId", "toParticipantId", "decision", "status", "dialStatus", "startedAt", "answeredAt", "endedAt", "durationSeconds", "hangupCause", "hangupCauseCode"],
   CallList: ["data", "nextCursor"],
+  SessionEvent: ["id", "type", "createdAt", "data"],
+  CallEvent: ["id", "type", "createdAt", "data"],
+  PoolExhaustedEvent: ["id", "type", "createdAt", "data"],
+  PoolExhaustedData: ["pool", "appId"],
+  WebhookEndpointDisabledEvent: ["id", "type", "createdAt", "data"],
+  EventList: ["data", "nextCursor"],
+  RedeliveryResult: ["eventId", "endpoints"],
+  WebhookEndpoint: ["id", "url", "events", "description", "enabled", "disabledReason", "createdAt", "updatedAt"],
+  WebhookEndpointWithSecret: ["id", "url", "events", "description", "enabled", "disabledReason", "secret", "createdAt", "updatedAt"],
+  WebhookEndpointSecret: ["secret"],
+  WebhookEndpointList: ["data", "nextCursor"],
+  CreateWebhookEndpointRequest: ["url", "events", "description"],
+  UpdateWebhookEndpointRequest: ["url", "events", "description", "enabled"],
+  WebhookDelivery: ["id", "endpointId", "eventId", "eventType", "attempt", "outcome", "statusCode", "error", "durationMs", "createdAt"],
+  WebhookDeliveryList: ["data", "nextCursor"],
+  JwkSet: ["keys"],
+  Jwk: ["kty", "crv", "x", "kid", "alg", "use"],
   VobizCallback: ["CallUUID", "From", "To", "Direction", "CallStatus", "Event", "HangupCause", "HangupCauseCode", "HangupCauseName", "Duration", "BillDuration", "StartTime", "AnswerTime", "EndTime", "DialStatus", "DialHangupCause", "DialALegUUID", "DialBLegUUID", "DialBLegDuration", "DialBLegBillDuration"],
 } as const;
 
@@ -133,6 +194,9 @@ export const SCHEMA_LIMITS = {
   UpdateTenantSettingsRequest: { minProperties: 1 },
   UpdateAppRequest: { minProperties: 1 },
   UpdateSessionRequest: { minProperties: 1 },
+  WebhookEndpointUrl: { minLength: 1, maxLength: 2048 },
+  WebhookEventTypes: { maxItems: 20 },
+  UpdateWebhookEndpointRequest: { minProperties: 1 },
 } as const;
 
 /** Each object schema's property limits, its own and those of the schema its `$ref` names. */
@@ -190,6 +254,20 @@ export const PROPERTY_LIMITS = {
   UpdateSessionRequest: {
     ttlSeconds: { minimum: 1, maximum: 31536000 },
     metadata: { maxProperties: 50 },
+  },
+  CreateWebhookEndpointRequest: {
+    url: { minLength: 1, maxLength: 2048 },
+    events: { maxItems: 20 },
+    description: { minLength: 1, maxLength: 500 },
+  },
+  UpdateWebhookEndpointRequest: {
+    url: { minLength: 1, maxLength: 2048 },
+    events: { maxItems: 20 },
+    description: { minLength: 1, maxLength: 500 },
+  },
+  WebhookDelivery: {
+    attempt: { minimum: 1 },
+    durationMs: { minimum: 0 },
   },
 } as const;
 

@@ -322,6 +322,154 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public keys that verify the `v1a` (Ed25519) signature of every event delivery, as a JWK Set.
+         * @description Receivers cache it and refetch when a delivery names a key id they do not know. The set holds the signing key and any key retired recently, so deliveries signed just before a rotation still verify.
+         */
+        get: operations["webhooks.jwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the tenant's webhook endpoints, newest first (never their secrets). */
+        get: operations["webhookEndpoints.list"];
+        put?: never;
+        /**
+         * Register a URL that receives the tenant's events, signed.
+         * @description The URL must be https (unless the operator set `MASKLINE_WEBHOOK_ALLOW_PRIVATE=true`), and its host must resolve only to public addresses: loopback, private, link-local and other special-purpose addresses are refused here (422) and again at every connection. Redirects are never followed.
+         */
+        post: operations["webhookEndpoints.create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a webhook endpoint. */
+        get: operations["webhookEndpoints.get"];
+        put?: never;
+        post?: never;
+        /** Delete an endpoint; deliveries still pending for it are dropped. */
+        delete: operations["webhookEndpoints.delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an endpoint's URL, event types, description, or enable or disable it.
+         * @description Enabling an endpoint the service disabled clears its failure record; deliveries resume with new events.
+         */
+        patch: operations["webhookEndpoints.update"];
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace the endpoint's secret; for 24 hours every delivery carries a `v1` signature with each. */
+        post: operations["webhookEndpoints.rotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's delivery attempts, newest first. */
+        get: operations["webhookEndpoints.listDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's events, newest first (kept for the tenant's retention). */
+        get: operations["events.list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an event. */
+        get: operations["events.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Queue the event again for every enabled endpoint that subscribes to its type (same `webhook-id`). */
+        post: operations["events.redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/vobiz/{appId}/answer": {
         parameters: {
             query?: never;
@@ -651,6 +799,153 @@ export interface components {
         CallList: {
             data: components["schemas"]["Call"][];
             nextCursor: components["schemas"]["Cursor"];
+        };
+        /**
+         * @description What happened. `data` holds the resource as the API returns it: a `Session` for `session.*`, a `Call` for `call.*`, `{pool, appId}` for `pool.exhausted` (at most once a minute per pool), and the `WebhookEndpoint` for `webhook_endpoint.disabled` (sent to the tenant's other endpoints when the service disables one).
+         * @enum {string}
+         */
+        EventType: "session.created" | "session.updated" | "session.closed" | "session.expired" | "call.started" | "call.answered" | "call.completed" | "pool.exhausted" | "webhook_endpoint.disabled";
+        SessionEvent: {
+            /** @description `evt_…`; also the `webhook-id` header of every delivery of it. */
+            id: string;
+            /** @enum {string} */
+            type: "session.created" | "session.updated" | "session.closed" | "session.expired";
+            createdAt: components["schemas"]["Timestamp"];
+            data: components["schemas"]["Session"];
+        };
+        CallEvent: {
+            id: string;
+            /**
+             * @description `call.started` carries the decision (`data.decision`); `call.answered` the answer time; `call.completed` the outcome.
+             * @enum {string}
+             */
+            type: "call.started" | "call.answered" | "call.completed";
+            createdAt: components["schemas"]["Timestamp"];
+            data: components["schemas"]["Call"];
+        };
+        PoolExhaustedEvent: {
+            id: string;
+            /** @enum {string} */
+            type: "pool.exhausted";
+            createdAt: components["schemas"]["Timestamp"];
+            data: components["schemas"]["PoolExhaustedData"];
+        };
+        PoolExhaustedData: {
+            pool: string;
+            appId: string;
+        };
+        WebhookEndpointDisabledEvent: {
+            id: string;
+            /** @enum {string} */
+            type: "webhook_endpoint.disabled";
+            createdAt: components["schemas"]["Timestamp"];
+            data: components["schemas"]["WebhookEndpoint"];
+        };
+        /** @description An event, as listed and as delivered (the delivery's JSON body); discriminated by `type`. */
+        Event: components["schemas"]["SessionEvent"] | components["schemas"]["CallEvent"] | components["schemas"]["PoolExhaustedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"];
+        EventList: {
+            data: components["schemas"]["Event"][];
+            nextCursor: components["schemas"]["Cursor"];
+        };
+        RedeliveryResult: {
+            eventId: string;
+            /** @description How many endpoints the event was queued for. */
+            endpoints: number;
+        };
+        /**
+         * Format: uri
+         * @description https, with a host that resolves to public addresses only; no credentials in it.
+         */
+        WebhookEndpointUrl: string;
+        /** @description The types this endpoint receives; empty means every type. */
+        WebhookEventTypes: components["schemas"]["EventType"][];
+        /**
+         * @description Why the service disabled the endpoint: `gone` (it answered 410), `failing` (no delivery succeeded for 5 days). Null while enabled, or when the tenant disabled it.
+         * @enum {string}
+         */
+        WebhookDisabledReason: "gone" | "failing";
+        WebhookEndpoint: {
+            id: string;
+            url: string;
+            events: components["schemas"]["EventType"][];
+            description: string | null;
+            enabled: boolean;
+            disabledReason: components["schemas"]["WebhookDisabledReason"] | null;
+            createdAt: components["schemas"]["Timestamp"];
+            updatedAt: components["schemas"]["Timestamp"];
+        };
+        WebhookEndpointWithSecret: {
+            id: string;
+            url: string;
+            events: components["schemas"]["EventType"][];
+            description: string | null;
+            enabled: boolean;
+            disabledReason: components["schemas"]["WebhookDisabledReason"] | null;
+            secret: components["schemas"]["WebhookSecret"];
+            createdAt: components["schemas"]["Timestamp"];
+            updatedAt: components["schemas"]["Timestamp"];
+        };
+        /** @description `whsec_` and the base64 of 32 random bytes: the HMAC key of the `v1` signature. Shown only on creation and rotation. */
+        WebhookSecret: string;
+        WebhookEndpointSecret: {
+            secret: components["schemas"]["WebhookSecret"];
+        };
+        WebhookEndpointList: {
+            data: components["schemas"]["WebhookEndpoint"][];
+            nextCursor: components["schemas"]["Cursor"];
+        };
+        CreateWebhookEndpointRequest: {
+            url: components["schemas"]["WebhookEndpointUrl"];
+            events?: components["schemas"]["WebhookEventTypes"];
+            description?: string;
+        };
+        UpdateWebhookEndpointRequest: {
+            url?: components["schemas"]["WebhookEndpointUrl"];
+            events?: components["schemas"]["WebhookEventTypes"];
+            description?: string | null;
+            enabled?: boolean;
+        };
+        /**
+         * @description `succeeded`: a 2xx. `failed`: anything else; a retry follows unless it was the last or the endpoint is disabled.
+         * @enum {string}
+         */
+        WebhookDeliveryOutcome: "succeeded" | "failed";
+        WebhookDelivery: {
+            id: string;
+            endpointId: string;
+            eventId: string;
+            eventType: components["schemas"]["EventType"];
+            /** @description Which attempt of this delivery (1 is the first). */
+            attempt: number;
+            outcome: components["schemas"]["WebhookDeliveryOutcome"];
+            /** @description The HTTP status the endpoint answered; null when none arrived. */
+            statusCode: number | null;
+            /** @description Why no status arrived (timeout, refused, blocked address, TLS), or why a status is a failure. */
+            error: string | null;
+            durationMs: number;
+            /** @description When the attempt started. */
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        WebhookDeliveryList: {
+            data: components["schemas"]["WebhookDelivery"][];
+            nextCursor: components["schemas"]["Cursor"];
+        };
+        JwkSet: {
+            keys: components["schemas"]["Jwk"][];
+        };
+        Jwk: {
+            /** @enum {string} */
+            kty: "OKP";
+            /** @enum {string} */
+            crv: "Ed25519";
+            /** @description The public key, base64url. */
+            x: string;
+            /** @description Its key id (the RFC 7638 thumbprint unless the operator named it). */
+            kid: string;
+            /** @enum {string} */
+            alg: "EdDSA";
+            /** @enum {string} */
+            use: "sig";
         };
         /** @description The fields Vobiz posts that Maskline reads (exact casing); other fields are accepted and ignored. */
         VobizCallback: {
@@ -1552,6 +1847,303 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+        };
+    };
+    "webhooks.jwks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The JWK Set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JwkSet"];
+                };
+            };
+        };
+    };
+    "webhookEndpoints.list": {
+        parameters: {
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of endpoints. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "webhookEndpoints.create": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeating a request with the same key and body returns the first result; a different body is a 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint; `secret` is shown only here and on rotation. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    "webhookEndpoints.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "webhookEndpoints.delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "webhookEndpoints.update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    "webhookEndpoints.rotateSecret": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeating a request with the same key and body returns the first result; a different body is a 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret, shown only here. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointSecret"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "webhookEndpoints.listDeliveries": {
+        parameters: {
+            query?: {
+                eventId?: components["schemas"]["ResourceId"];
+                limit?: components["parameters"]["Limit"];
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of attempts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "events.list": {
+        parameters: {
+            query?: {
+                type?: components["schemas"]["EventType"];
+                limit?: components["parameters"]["Limit"];
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "events.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event, as it was delivered. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "events.redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued; each endpoint gets a fresh delivery with its own retry schedule. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedeliveryResult"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
         };
     };
     "vobiz.answerGet": {

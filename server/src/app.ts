@@ -16,6 +16,7 @@ import { poolRoutes } from "./routes/pools.js";
 import { vobizRoutes } from "./routes/vobiz.js";
 import { callRoutes } from "./routes/calls.js";
 import { settingsRoutes } from "./routes/settings.js";
+import { eventRoutes, webhookEndpointRoutes } from "./routes/events.js";
 
 export const BODY_LIMIT = "64kb";
 
@@ -31,6 +32,8 @@ export function buildRouter(deps: Deps): Router<RequestState> {
   vobizRoutes(router, deps);
   callRoutes(router, deps);
   settingsRoutes(router, deps);
+  eventRoutes(router, deps);
+  webhookEndpointRoutes(router, deps);
   // Routes register by operationId (http/route.ts), so a spec operation without a handler would otherwise only show
   // up as a 404 in production; refusing to build the router stops the server at startup instead.
   const missing = unregisteredOperations(router);

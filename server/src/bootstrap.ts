@@ -11,6 +11,8 @@ import { createLogger } from "./logging/logger.js";
 import { createAppCache, createPoolCache } from "./services/app-cache.js";
 import { createCallLog } from "./services/call-log.js";
 import { createReplayGuard } from "./services/replay-guard.js";
+import { createSigningKeys } from "./crypto/signing-keys.js";
+import { systemResolver, type Resolver } from "./outbound/endpoint-url.js";
 
 export interface Runtime {
   deps: Deps;
@@ -26,7 +28,8 @@ export interface Runtime {
 export async function buildRuntime(
   config: Config,
   // `clock`: tests move time (a session's expiry) instead of sleeping; the service always runs on the system clock.
-  opts: { logger?: Logger; migrate?: boolean; clock?: Clock } = {},
+  // `resolver`: tests point a public-looking name at a private address to prove it is never connected to.
+  opts: { logger?: Logger; migrate?: boolean; clock?: Clock; resolver?: Resolver } = {},
 ): Promise<Runtime> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   let resolved = config;
@@ -37,13 +40,16 @@ export async function buildRuntime(
       ...config,
       adminToken: config.adminToken ?? secrets.adminToken,
       masterKey: config.masterKey ?? secrets.masterKey,
+      signingKeys: config.signingKeys ?? Object.freeze([Object.freeze({ seed: secrets.signingKey, kid: undefined })]),
     });
     if (secrets.created) generatedSecrets = { adminToken: resolved.adminToken!, path: secrets.path };
   }
   if (!resolved.masterKey) throw new ConfigError("invalid configuration: MASKLINE_MASTER_KEY is required");
   if (!resolved.adminToken) logger.warn("MASKLINE_ADMIN_TOKEN is not set: the operator API refuses every request");
 
+  if (!resolved.signingKeys) throw new ConfigError("invalid configuration: MASKLINE_SIGNING_KEY is required");
   const keys = createKeyring(parseMasterKey(resolved.masterKey));
+  const signingKeys = await createSigningKeys(resolved.signingKeys);
   const db = await createDatabase({ databaseUrl: resolved.databaseUrl, dataDir: resolved.dataDir, poolMax: resolved.databasePoolMax });
   let kv;
   try {
@@ -68,6 +74,8 @@ export async function buildRuntime(
     poolCache,
     callLog,
     replayGuard,
+    signingKeys,
+    resolver: opts.resolver ?? systemResolver,
   });
   return {
     deps,

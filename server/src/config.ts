@@ -24,6 +24,9 @@ const envSchema = z.object({
       .refine((v) => Buffer.from(v, "base64").length === 32, "must be base64 of exactly 32 random bytes")
       .optional(),
   ),
+  MASKLINE_SIGNING_KEY: optionalString,
+  MASKLINE_WEBHOOK_ALLOW_PRIVATE: z.enum(["true", "false"]).default("false"),
+  MASKLINE_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   MASKLINE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
@@ -44,6 +47,15 @@ export interface Config {
   readonly publicBaseUrl: string;
   readonly adminToken: string | undefined;
   readonly masterKey: string | undefined;
+  /**
+   * MASKLINE_SIGNING_KEY parsed: the Ed25519 keys of event signatures (`v1a`), the first signing and the rest only
+   * published (retired keys receivers may still meet). Undefined in embedded mode until bootstrap generates one.
+   */
+  readonly signingKeys: readonly SigningKeySpec[] | undefined;
+  /** Event endpoints may be http and point at loopback or private addresses (local development, tests). */
+  readonly webhookAllowPrivate: boolean;
+  /** Event deliveries in flight at once on this replica (each endpoint is further bounded on its own). */
+  readonly webhookConcurrency: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly databasePoolMax: number;
   readonly sweepIntervalMs: number;
@@ -52,6 +64,37 @@ export interface Config {
   readonly rateLimitPerSecond: number;
   /** How long a client may take to send one whole request (headers and body) before it is answered 408. */
   readonly requestTimeoutMs: number;
+}
+
+/** One Ed25519 signing key: its 32-byte seed (base64) and, when the operator named it, its key id. */
+export interface SigningKeySpec {
+  readonly seed: string;
+  readonly kid: string | undefined;
+}
+
+const KID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * `MASKLINE_SIGNING_KEY`: comma-separated `[kid:]seed` entries, each seed the base64 (or base64url) of 32 random
+ * bytes (`openssl rand -base64 32`). The first signs; the others are still published in the JWK Set, so a rotation
+ * puts the new key first and keeps the old one listed for a while. Without a kid, a key's id is its JWK thumbprint.
+ */
+export function parseSigningKeys(value: string): readonly SigningKeySpec[] {
+  const invalid = (why: string) => new ConfigError(`invalid configuration: MASKLINE_SIGNING_KEY ${why}`);
+  const keys = value.split(",").map((entry, i) => {
+    const text = entry.trim();
+    const colon = text.indexOf(":");
+    const kid = colon === -1 ? undefined : text.slice(0, colon);
+    const seed = colon === -1 ? text : text.slice(colon + 1);
+    if (kid !== undefined && !KID.test(kid)) throw invalid(`entry ${i + 1} has a key id that is not 1-64 of A-Z a-z 0-9 . _ -`);
+    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(seed) || Buffer.from(seed, "base64").length !== 32) {
+      throw invalid(`entry ${i + 1} must be [kid:]base64 of exactly 32 random bytes`);
+    }
+    return Object.freeze({ seed, kid });
+  });
+  const kids = keys.map((k) => k.kid).filter((k) => k !== undefined);
+  if (new Set(kids).size !== kids.length) throw invalid("names the same key id twice");
+  return Object.freeze(keys);
 }
 
 export class ConfigError extends Error {
@@ -133,6 +176,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       "invalid configuration: MASKLINE_MASTER_KEY is required when DATABASE_URL is set (base64 of 32 random bytes, e.g. `openssl rand -base64 32`)",
     );
   }
+  if (e.DATABASE_URL && !e.MASKLINE_SIGNING_KEY) {
+    // Every replica must sign events with the same key, which therefore cannot be generated per process.
+    throw new ConfigError(
+      "invalid configuration: MASKLINE_SIGNING_KEY is required when DATABASE_URL is set (base64 of 32 random bytes: the Ed25519 key that signs events)",
+    );
+  }
   if (e.PORT === 0 && !e.PUBLIC_BASE_URL) {
     // The port is only known after binding, and the webhook URLs handed to tenants (and the signature checks)
     // are built from this value: "http://localhost:0" would be configured into Vobiz and never answer.
@@ -148,6 +197,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     publicBaseUrl,
     adminToken: e.MASKLINE_ADMIN_TOKEN,
     masterKey: e.MASKLINE_MASTER_KEY,
+    signingKeys: e.MASKLINE_SIGNING_KEY === undefined ? undefined : parseSigningKeys(e.MASKLINE_SIGNING_KEY),
+    webhookAllowPrivate: e.MASKLINE_WEBHOOK_ALLOW_PRIVATE === "true",
+    webhookConcurrency: e.MASKLINE_WEBHOOK_CONCURRENCY,
     logLevel: e.LOG_LEVEL,
     databasePoolMax: e.DATABASE_POOL_MAX,
     sweepIntervalMs: e.MASKLINE_SWEEP_INTERVAL_MS,

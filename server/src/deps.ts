@@ -6,6 +6,8 @@ import type { Keyring } from "./crypto/keyring.js";
 import type { AppCache, PoolCache } from "./services/caches.js";
 import type { CallLog } from "./services/call-log.js";
 import type { ReplayGuard } from "./services/replay-guard.js";
+import type { SigningKeys } from "./crypto/signing-keys.js";
+import type { Resolver } from "./outbound/endpoint-url.js";
 
 export interface Clock {
   now(): Date;
@@ -28,4 +30,8 @@ export interface Deps {
   readonly callLog: CallLog;
   /** Carrier nonce replay refusal: kv first, the Postgres ledger while kv is away. */
   readonly replayGuard: ReplayGuard;
+  /** The Ed25519 keys that sign event deliveries (`v1a`), published at /.well-known/jwks.json. */
+  readonly signingKeys: SigningKeys;
+  /** DNS for event endpoints' hosts, checked against the address policy at registration and at every connection. */
+  readonly resolver: Resolver;
 }

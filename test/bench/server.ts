@@ -44,6 +44,8 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
     DATABASE_URL: opts.databaseUrl,
     REDIS_URL: opts.redisUrl,
     MASKLINE_MASTER_KEY: opts.masterKey,
+    // A fixed bench key (the bench verifies nothing); production takes its own from the operator.
+    MASKLINE_SIGNING_KEY: Buffer.alloc(32, 5).toString("base64"),
     MASKLINE_ADMIN_TOKEN: opts.adminToken,
     PUBLIC_BASE_URL: origin,
     LOG_LEVEL: "warn",

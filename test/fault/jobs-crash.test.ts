@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { TEST_ADMIN_TOKEN, TEST_MASTER_KEY } from "../support/env.js";
+import { TEST_ADMIN_TOKEN, TEST_MASTER_KEY, TEST_SIGNING_KEY } from "../support/env.js";
 import { startOwnedPostgres, startServiceProcess, waitFor, type OwnedPostgres, type ServiceProcess } from "../support/owned/index.js";
 import { apiClient } from "./api.js";
 import { PUBLIC_BASE_URL } from "./carrier.js";
@@ -41,6 +41,7 @@ describeWithOwnedServices("fault: the service is killed with SIGKILL while jobs 
       env: {
         DATABASE_URL: postgres.url,
         MASKLINE_MASTER_KEY: TEST_MASTER_KEY,
+        MASKLINE_SIGNING_KEY: TEST_SIGNING_KEY,
         MASKLINE_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
         PUBLIC_BASE_URL,
         LOG_LEVEL: "warn",

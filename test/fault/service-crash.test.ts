@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { TEST_ADMIN_TOKEN, TEST_MASTER_KEY } from "../support/env.js";
+import { TEST_ADMIN_TOKEN, TEST_MASTER_KEY, TEST_SIGNING_KEY } from "../support/env.js";
 import {
   startOwnedPostgres,
   startOwnedRedis,
@@ -59,6 +59,7 @@ describeWithOwnedServices("fault: the service is killed with SIGKILL under concu
       DATABASE_URL: postgres.url,
       REDIS_URL: redis.url,
       MASKLINE_MASTER_KEY: TEST_MASTER_KEY,
+      MASKLINE_SIGNING_KEY: TEST_SIGNING_KEY,
       MASKLINE_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       PUBLIC_BASE_URL,
       LOG_LEVEL: "warn",

@@ -4,12 +4,16 @@
  *
  *   MASKLINE_URL          where the service listens (default http://localhost:8080)
  *   MASKLINE_ADMIN_TOKEN  operator token (default: read from $MASKLINE_DATA_DIR/secrets.json, ./.maskline)
+ *
+ * It also starts a local event receiver and registers it as the tenant's webhook endpoint; that needs the service
+ * started with MASKLINE_WEBHOOK_ALLOW_PRIVATE=true (the receiver listens on 127.0.0.1).
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Maskline, MasklineError } from "@maskline/sdk";
 import { VobizSimulator, type CallResult } from "./vobiz-simulator.js";
+import { startDemoReceiver, type DemoReceiver } from "./demo-receiver.js";
 
 const baseUrl = (process.env.MASKLINE_URL ?? `http://localhost:${process.env.PORT ?? 8080}`).replace(/\/$/, "");
 const AGENT = "+919888800001";
@@ -59,6 +63,22 @@ async function main() {
   }
   say(`Imported masking DIDs ${dids.join(" and ")} into pool "default"`);
 
+  const receiver = await startDemoReceiver((event) => {
+    const data = event.data as { id?: string; decision?: string; status?: string; pool?: string };
+    const what = "decision" in data && data.decision ? `decision=${data.decision}` : data.status ? `status=${data.status}` : "";
+    say(`   ⇠ event ${event.type.padEnd(16)} ${data.id ?? data.pool ?? ""} ${what} (signature verified)`);
+  });
+  let eventsOn: DemoReceiver | null = null;
+  try {
+    const endpoint = await maskline.webhookEndpoints.create({ url: receiver.url, description: "demo receiver" });
+    receiver.setSecret(endpoint.secret);
+    eventsOn = receiver;
+    say(`Registered webhook endpoint ${endpoint.id} → ${receiver.url} (secret shown once, kept by the receiver)`);
+  } catch (err) {
+    if (!(err instanceof MasklineError) || err.status !== 422) throw err;
+    say("Events: not shown. The receiver listens on 127.0.0.1; start the service with MASKLINE_WEBHOOK_ALLOW_PRIVATE=true to see them.");
+  }
+
   const carrier = new VobizSimulator({ authToken: vobizToken, answerUrl: app.answerUrl, hangupUrl: app.hangupUrl });
   try {
     const session = await maskline.sessions.create({
@@ -107,7 +127,18 @@ async function main() {
       call3.kind === "reject" && call4.kind === "reject";
     say(ok ? "\nThe story holds: masked both ways, strangers turned away, nothing connects after delivery." : "\nThe story did NOT hold.");
     if (!ok) process.exitCode = 1;
+    if (eventsOn) {
+      // session.created, 4 × call.started, 3 bridged/rejected completions, answers, session.closed: at least 10.
+      const expected = 10;
+      const arrived = await eventsOn.waitFor(expected, 20_000);
+      say(`\nEvents received and verified: ${eventsOn.events.length}${eventsOn.refused ? `, refused: ${eventsOn.refused}` : ""}`);
+      if (!arrived || eventsOn.refused > 0) {
+        say("The events did NOT all arrive verified.");
+        process.exitCode = 1;
+      }
+    }
   } finally {
+    await receiver.close();
     // Release the DIDs so the next demo run can use the same numbers.
     for (const n of imported.data) await maskline.numbers.delete(n.id).catch(() => undefined);
   }

@@ -5,3 +5,4 @@ export const testDatabaseUrl = process.env.TEST_DATABASE_URL || process.env.DATA
 export const testRedisUrl = process.env.TEST_REDIS_URL || process.env.REDIS_URL || undefined;
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString("base64");
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789";
+export const TEST_SIGNING_KEY = Buffer.alloc(32, 9).toString("base64");

@@ -10,7 +10,7 @@ import { createApp } from "../../server/src/app.js";
 import { createHttpServer, serveApp } from "../../server/src/http/server.js";
 import { createLogger } from "../../server/src/logging/logger.js";
 import type { Clock, Deps } from "../../server/src/deps.js";
-import { TEST_ADMIN_TOKEN, TEST_MASTER_KEY, testDatabaseUrl, testRedisUrl } from "./env.js";
+import { TEST_ADMIN_TOKEN, TEST_MASTER_KEY, TEST_SIGNING_KEY, testDatabaseUrl, testRedisUrl } from "./env.js";
 
 export interface TestServer {
   baseUrl: string;
@@ -49,6 +49,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     MASKLINE_DATA_DIR: dataDir,
     MASKLINE_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     MASKLINE_MASTER_KEY: TEST_MASTER_KEY,
+    MASKLINE_SIGNING_KEY: TEST_SIGNING_KEY,
     LOG_LEVEL: "info",
     ...(testDatabaseUrl ? { DATABASE_URL: testDatabaseUrl } : {}),
     ...(testRedisUrl ? { REDIS_URL: testRedisUrl } : {}),

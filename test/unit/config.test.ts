@@ -20,7 +20,26 @@ describe("loadConfig", () => {
 
   it("refuses DATABASE_URL without MASKLINE_MASTER_KEY, naming the variable in one line", () => {
     expect(() => loadConfig({ DATABASE_URL: "postgres://localhost/x" })).toThrow(/^invalid configuration: MASKLINE_MASTER_KEY is required[^\n]*$/);
-    expect(loadConfig({ DATABASE_URL: "postgres://localhost/x", MASKLINE_MASTER_KEY: key }).databaseUrl).toBe("postgres://localhost/x");
+    expect(loadConfig({ DATABASE_URL: "postgres://localhost/x", MASKLINE_MASTER_KEY: key, MASKLINE_SIGNING_KEY: key }).databaseUrl).toBe(
+      "postgres://localhost/x",
+    );
+  });
+
+  it("refuses DATABASE_URL without MASKLINE_SIGNING_KEY: every replica must sign events with the same key", () => {
+    expect(() => loadConfig({ DATABASE_URL: "postgres://localhost/x", MASKLINE_MASTER_KEY: key })).toThrow(
+      /^invalid configuration: MASKLINE_SIGNING_KEY is required[^\n]*$/,
+    );
+  });
+
+  it("reads MASKLINE_SIGNING_KEY as comma-separated [kid:]seed entries, the first one signing", () => {
+    const other = Buffer.alloc(32, 3).toString("base64");
+    const keys = loadConfig({ MASKLINE_SIGNING_KEY: `2026-12:${key}, ${other}` }).signingKeys;
+    expect(keys).toEqual([
+      { kid: "2026-12", seed: key },
+      { kid: undefined, seed: other },
+    ]);
+    expect(() => loadConfig({ MASKLINE_SIGNING_KEY: "c2hvcnQ=" })).toThrow(/^invalid configuration: MASKLINE_SIGNING_KEY entry 1/);
+    expect(() => loadConfig({ MASKLINE_SIGNING_KEY: `a:${key},a:${other}` })).toThrow(/same key id twice/);
   });
 
   it.each([

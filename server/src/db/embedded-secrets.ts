@@ -5,6 +5,8 @@ import { join, resolve } from "node:path";
 export interface EmbeddedSecrets {
   adminToken: string;
   masterKey: string;
+  /** The Ed25519 seed that signs events (base64 of 32 bytes); added to files written before events existed. */
+  signingKey: string;
   /** True only on the run that generated them: the one time they are printed. */
   created: boolean;
   path: string;
@@ -12,7 +14,8 @@ export interface EmbeddedSecrets {
 
 /**
  * Embedded mode keeps its generated admin token and master key beside the database, readable by the owner
- * only (0600), so a restart finds the same keys and the encrypted data stays readable.
+ * only (0600), so a restart finds the same keys, the encrypted data stays readable and receivers keep verifying
+ * event signatures against the same published key.
  */
 export function loadOrCreateEmbeddedSecrets(dataDir: string): EmbeddedSecrets {
   const dir = resolve(dataDir);
@@ -23,11 +26,19 @@ export function loadOrCreateEmbeddedSecrets(dataDir: string): EmbeddedSecrets {
     if (typeof parsed.adminToken !== "string" || typeof parsed.masterKey !== "string") {
       throw new Error(`${path} is damaged: it must hold adminToken and masterKey`);
     }
-    return { adminToken: parsed.adminToken, masterKey: parsed.masterKey, created: false, path };
+    if (typeof parsed.signingKey !== "string") {
+      // Written by a release before events: the signing key joins the existing secrets, which stay as they were.
+      const upgraded = { adminToken: parsed.adminToken, masterKey: parsed.masterKey, signingKey: randomBytes(32).toString("base64") };
+      writeFileSync(path, JSON.stringify(upgraded, null, 2) + "\n", { mode: 0o600 });
+      chmodSync(path, 0o600);
+      return { ...upgraded, created: false, path };
+    }
+    return { adminToken: parsed.adminToken, masterKey: parsed.masterKey, signingKey: parsed.signingKey, created: false, path };
   }
   const secrets = {
     adminToken: `mk_admin_${randomBytes(24).toString("base64url")}`,
     masterKey: randomBytes(32).toString("base64"),
+    signingKey: randomBytes(32).toString("base64"),
   };
   writeFileSync(path, JSON.stringify(secrets, null, 2) + "\n", { mode: 0o600, flag: "wx" });
   chmodSync(path, 0o600);

@@ -20,7 +20,7 @@ export type BodyOf<K extends OperationId> = Op<K> extends { requestBody: infer R
 export type QueryOf<K extends OperationId> = Op<K> extends { parameters: { query?: infer Q } } ? WithQueryDefaults<NonNullable<Q>> : never;
 export type PathOf<K extends OperationId> = Op<K> extends { parameters: { path: infer P } } ? P : never;
 type Responses<K extends OperationId> = Op<K>["responses"];
-export type SuccessStatus<K extends OperationId> = Extract<keyof Responses<K>, 200 | 201 | 204>;
+export type SuccessStatus<K extends OperationId> = Extract<keyof Responses<K>, 200 | 201 | 202 | 204>;
 export type SuccessBody<K extends OperationId, S extends SuccessStatus<K>> = JsonContent<Responses<K>[S]>;
 
 export interface Input<K extends OperationId> {

@@ -14,6 +14,20 @@ import { inJobTransaction, JobTransactionStuck } from "./job-transaction.js";
 import { maxAttemptsOf, type JobKind, type JobOutcome } from "./kinds.js";
 
 const MAX_ERROR_CHARS = 500;
+
+/**
+ * Thrown by a handler that knows when its retry is due (a fixed schedule, a receiver's Retry-After): the retry runs
+ * at `at`, unjittered, instead of after the kind's backoff. On the last attempt the job is dead as with any error.
+ */
+export class RetryAt extends Error {
+  override name = "RetryAt";
+  constructor(
+    readonly at: Date,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 const defaultBackoff = exponentialBackoff();
 
 export interface Attempt {
@@ -96,7 +110,8 @@ async function settleFailure(ctx: AttemptContext, { job, kind }: Attempt, err: u
   } else if (dead) {
     recorded = await jobs.markDead(deps.db, job.id, runnerId, now, error);
   } else {
-    recorded = await jobs.markFailed(deps.db, job.id, runnerId, at(retryIn), now, error);
+    const retryAt = err instanceof RetryAt ? err.at : at(retryIn);
+    recorded = await jobs.markFailed(deps.db, job.id, runnerId, retryAt, now, error);
   }
   if (!recorded) log.warn({ ...fields, err }, LEASE_TAKEN);
   else if (dead) log.error({ ...fields, err }, "job dead after its last attempt");

@@ -8,13 +8,18 @@ import { createJobRegistry, registeredExtras, type JobKind, type OutboxTopic } f
 import { createJobRunner, type JobRunner } from "./runner.js";
 import { outboxDispatchJob } from "./outbox-dispatch.js";
 import { retentionPurgeJob, sessionExpiryJob } from "./sweeper.js";
+import { eventTopic, webhookDeliveryJob } from "./webhook-delivery.js";
 
 const builtInKinds: JobKind[] = [sessionExpiryJob, retentionPurgeJob];
-const builtInTopics: OutboxTopic[] = [];
+const builtInTopics: OutboxTopic[] = [eventTopic];
 
 export type { JobRunner } from "./runner.js";
 
-/** Starts this replica's runner. Embedded PGlite has one connection, so its runner runs one job at a time. */
+/**
+ * Starts this replica's runners: one for the service's own work, and one for event deliveries, which wait on
+ * tenants' servers (up to 15 s each) and so get their own slots: a backlog of slow receivers never delays session
+ * expiry or the outbox. Embedded PGlite has one connection, so there the service's runner runs one job at a time.
+ */
 export async function startJobRunner(deps: Deps): Promise<JobRunner> {
   const extras = registeredExtras();
   const topics = [...builtInTopics, ...extras.topics];
@@ -26,6 +31,33 @@ export async function startJobRunner(deps: Deps): Promise<JobRunner> {
     concurrency: deps.config.databaseUrl ? 4 : 1,
     stopGraceMs: deps.config.shutdownGraceMs,
   });
+  const deliveries = createJobRunner(deps, createJobRegistry([webhookDeliveryJob]), {
+    concurrency: deps.config.databaseUrl ? deps.config.webhookConcurrency : Math.min(4, deps.config.webhookConcurrency),
+    stopGraceMs: deps.config.shutdownGraceMs,
+  });
   await runner.start();
-  return runner;
+  await deliveries.start();
+  return combined([runner, deliveries]);
+}
+
+/** Several runners as one (start, run what is due, stop together). */
+function combined(runners: JobRunner[]): JobRunner {
+  return {
+    id: runners.map((r) => r.id).join("+"),
+    stopBoundMs: Math.max(...runners.map((r) => r.stopBoundMs)),
+    async start() {
+      for (const r of runners) await r.start();
+    },
+    async scheduleRecurring() {
+      for (const r of runners) await r.scheduleRecurring();
+    },
+    async runDue(maxRounds) {
+      let ran = 0;
+      for (const r of runners) ran += await r.runDue(maxRounds);
+      return ran;
+    },
+    async stop() {
+      await Promise.all(runners.map((r) => r.stop()));
+    },
+  };
 }

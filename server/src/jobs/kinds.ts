@@ -55,6 +55,11 @@ export interface OutboxTopic {
   topic: string;
   /** The row's jobs (none is fine). Each gets the row's tenant and, unless it names one, a dedupe key of the row. */
   jobsFor(trx: Knex.Transaction, row: OutboxRow, deps: Deps): Promise<NewJob[]>;
+  /**
+   * The jobs of many rows at once (index-aligned with `rows`), for the dispatcher's batch path: one query for a
+   * whole batch instead of one per row. Must mean the same as jobsFor row by row.
+   */
+  jobsForMany?(trx: Knex.Transaction, rows: OutboxRow[], deps: Deps): Promise<NewJob[][]>;
 }
 
 export interface JobRegistry {

@@ -8,6 +8,7 @@ import { expireDueSessions, purgePastRetention } from "../stores/maintenance.js"
 import { purgeFinishedJobs } from "../stores/jobs.js";
 import { purgeDispatchedOutbox } from "../stores/outbox.js";
 import { DEFAULT_RETENTION_DAYS } from "../domain/tenant-settings.js";
+import { recordSessionsExpired } from "../services/sessions.js";
 import type { TransactionalJobKind } from "./kinds.js";
 
 const EXPIRY_BATCH = 1000;
@@ -24,6 +25,7 @@ export const DISPATCHED_OUTBOX_KEPT_MS = DAY_MS;
 export interface PurgeCounts {
   sessions: number;
   calls: number;
+  events: number;
   idempotencyKeys: number;
   nonces: number;
   jobs: number;
@@ -34,8 +36,11 @@ export interface PurgeCounts {
  * Marks one batch of sessions past their expiry expired and releases their DIDs. Routing never depends on this (it
  * checks expires_at itself); expiry keeps the index of active rows small and the status column truthful for lists.
  */
-export function expireSessionsIn(trx: Knex.Transaction, now: Date): Promise<number> {
-  return expireDueSessions(trx, now, EXPIRY_BATCH);
+export async function expireSessionsIn(trx: Knex.Transaction, now: Date): Promise<number> {
+  const expired = await expireDueSessions(trx, now, EXPIRY_BATCH);
+  // Each marked once (the UPDATE moves only open rows), so each says `session.expired` once, with the mark.
+  await recordSessionsExpired(trx, expired, now);
+  return expired.length;
 }
 
 /** Deletes what is past the tenants' retention (privacy by design), and the runner's own finished rows. */

@@ -5,6 +5,7 @@
  * the same row. Each is an event of the call's state machine (domain/call-flow.ts); the store applies the machine's
  * rule for it (callStatusAfterSql) in one UPDATE without reading the call first (the two callbacks race each other).
  */
+import type { Knex } from "knex";
 import type { Logger } from "pino";
 import type { Deps } from "../deps.js";
 import {
@@ -21,6 +22,30 @@ import { liveStatusAfter } from "../domain/call-flow.js";
 import type { Deadline } from "../time/deadline.js";
 import type { AppRow } from "../stores/apps.js";
 import * as calls from "../stores/calls.js";
+import { toCall } from "./calls.js";
+import { newEventRow, recordEvents } from "./events.js";
+
+/**
+ * Applies one callback's update and, in its transaction, the events of the milestones it reached first:
+ * `call.answered` when it set the answer time, `call.completed` when it set the end. A repeated or late callback
+ * reaches none, so each event is written once per call.
+ */
+async function updateWithEvents(
+  deps: Pick<Deps, "db" | "clock">,
+  update: (trx: Knex.Transaction) => Promise<calls.CallTransition | null>,
+): Promise<boolean> {
+  return deps.db.transaction(async (trx) => {
+    const change = await update(trx);
+    if (!change) return false;
+    const now = deps.clock.now();
+    const call = toCall(change.row);
+    const events = [];
+    if (change.answeredNow) events.push(newEventRow(change.row.tenant_id, "call.answered", call, now));
+    if (change.endedNow) events.push(newEventRow(change.row.tenant_id, "call.completed", call, now));
+    await recordEvents(trx, events);
+    return true;
+  });
+}
 
 /** Records an end-of-call notice; false when the CallUUID is unknown (nothing written). */
 export async function recordHangup(
@@ -38,7 +63,7 @@ export async function recordHangup(
   const event = { type: "hangup", status: callStatusOf(fields.CallStatus, "completed") } as const;
   const status = liveStatusAfter(event);
   const updated = await deadline.run(
-    calls.recordHangup(deps.db, app.tenant_id, app.id, callUuid, {
+    updateWithEvents(deps, (trx) => calls.recordHangup(trx, app.tenant_id, app.id, callUuid, {
       event,
       endedAt: parseCarrierTime(fields.EndTime) ?? deps.clock.now(),
       answeredAt: parseCarrierTime(fields.AnswerTime),
@@ -46,7 +71,7 @@ export async function recordHangup(
       hangupCause: shortText(fields.HangupCauseName) ?? shortText(fields.HangupCause),
       // The name is often NORMAL_CLEARING on calls that did not clear normally; the code says what happened.
       hangupCauseCode: hangupCauseCodeOf(fields.HangupCauseCode),
-    }),
+    })),
   );
   if (updated) log.info({ appId: app.id, callUuid, status }, "call ended");
   else log.debug({ appId: app.id, callUuid }, "hangup notice for an unknown CallUUID: ignored");
@@ -78,12 +103,12 @@ export async function recordDialStatus(
     answeredAt = new Date(deps.clock.now().getTime() - talked * 1000);
   }
   const updated = await deadline.run(
-    calls.recordDialStatus(deps.db, app.tenant_id, app.id, callUuid, {
+    updateWithEvents(deps, (trx) => calls.recordDialStatus(trx, app.tenant_id, app.id, callUuid, {
       dialStatus,
       event: { type: "dial-status", status },
       answeredAt,
       hangupCause: shortText(fields.DialHangupCause),
-    }),
+    })),
   );
   if (updated) log.info({ appId: app.id, callUuid, dialStatus }, "dial outcome recorded");
   else log.debug({ appId: app.id, callUuid }, "dial-status for an unknown CallUUID: ignored");

@@ -2,6 +2,8 @@ import type { Knex } from "knex";
 import type { Logger } from "pino";
 import type { NewCallRow } from "../stores/calls.js";
 import { findCallReplies, insertCallRows } from "../stores/calls.js";
+import { newEventRow } from "./event-rows.js";
+import { startedCall } from "./call-shape.js";
 
 /**
  * The durable record of every decided call, written before the reply leaves (group commit).
@@ -25,7 +27,8 @@ import { findCallReplies, insertCallRows } from "../stores/calls.js";
  * reply, so it retries and is answered afresh. The hangup and dial-status notices are awaited the same way before
  * their 200 (a failure is a 503 the carrier redelivers). Turning the answer's write into a job would make the
  * carrier's reply wait for a poll, or go out before its decision is durable: both worse. Work a call should
- * trigger later (a tenant's event webhook) belongs in an outbox row written with the call row's insert.
+ * trigger later (a tenant's event webhook) belongs in an outbox row written with the call row's insert: the
+ * `call.started` event and its outbox row are written by the very statement that writes the call rows.
  */
 export interface CallLog {
   /**
@@ -55,7 +58,10 @@ export function createCallLog(deps: { db: Knex; logger: Logger }): CallLog {
   async function write(batch: Pending[]): Promise<void> {
     const firstByKey = new Map<string, Pending>();
     for (const p of batch) if (!firstByKey.has(keyOf(p.row))) firstByKey.set(keyOf(p.row), p);
-    const written = await insertCallRows(deps.db, [...firstByKey.values()].map((p) => p.row));
+    const rows = [...firstByKey.values()].map((p) => p.row);
+    // Each call's `call.started` rides in the same statement; a row skipped as a repeat skips its event too.
+    const started = rows.map((r) => ({ callId: r.id, event: newEventRow(r.tenant_id, "call.started", startedCall(r), r.started_at) }));
+    const written = await insertCallRows(deps.db, rows, started);
     const notWritten = batch.filter((p) => !written.has(p.row.id));
     const earlier = await findCallReplies(deps.db, notWritten.map((p) => p.row));
     for (const p of batch) {

@@ -11,6 +11,7 @@ import { iso, isoOrNull, type Schemas } from "./shapes.js";
 import { allocateSession, type Person, type SessionRequest } from "./allocation.js";
 import type { StoreResult } from "./idempotency.js";
 import { SCHEMA_DEFAULTS } from "@maskline/openapi/constants";
+import { newEventRow, notePoolExhausted, recordEvents } from "./events.js";
 
 type CreateInput = Schemas["CreateSessionRequest"];
 // Request validation has already filled these in from the spec; its input type cannot say so, hence the fallbacks.
@@ -40,7 +41,7 @@ async function render(db: Knex, tenantId: string, rows: SessionRow[], now: Date)
   return rows.map((r) => toSession(r, views, now));
 }
 
-type CreateDeps = Pick<Deps, "db" | "keys" | "clock" | "appCache" | "poolCache">;
+type CreateDeps = Pick<Deps, "db" | "keys" | "clock" | "appCache" | "poolCache" | "logger">;
 type PoolMembers = NonNullable<Awaited<ReturnType<CreateDeps["poolCache"]["get"]>>>;
 
 /** The pool's DIDs and the app they belong to, both from memory (kv-invalidated caches). */
@@ -85,11 +86,33 @@ export async function createSession(
   const poolName = input.pool ?? CREATE_DEFAULTS.pool;
   const { pool, app } = await resolvePool(deps, tenantId, poolName);
   const request = normalizeRequest(deps, app, poolName, input);
-  return allocateSession(deps, tenantId, app, request, pool, async (trx, session, participants, now) => {
-    const created = toSession(session, participants, now);
-    await storeResult?.(trx, created);
-    return created;
-  });
+  try {
+    return await allocateSession(deps, tenantId, app, request, pool, async (trx, session, participants, now) => {
+      const created = toSession(session, participants, now);
+      await recordEvents(trx, [newEventRow(tenantId, "session.created", created, now)]);
+      await storeResult?.(trx, created);
+      return created;
+    });
+  } catch (err) {
+    if (err instanceof AppError && err.code === "pool_exhausted") {
+      await notePoolExhausted(deps, tenantId, { pool: poolName, appId: app.id }, deps.logger);
+    }
+    throw err;
+  }
+}
+
+/**
+ * `session.expired` for sessions the sweeper (or a lazy path) just marked expired, in that same transaction: the
+ * status change happens once per session, so the event does too.
+ */
+export async function recordSessionsExpired(trx: Knex.Transaction, keys: Array<{ tenantId: string; id: string }>, now: Date) {
+  const byTenant = new Map<string, string[]>();
+  for (const k of keys) byTenant.set(k.tenantId, [...(byTenant.get(k.tenantId) ?? []), k.id]);
+  for (const [tenantId, ids] of byTenant) {
+    const rows = await store.findSessions(trx, tenantId, ids);
+    const sessions = await render(trx, tenantId, rows, now);
+    await recordEvents(trx, sessions.map((session) => newEventRow(tenantId, "session.expired", session, now)));
+  }
 }
 
 export async function getSession(deps: Pick<Deps, "db" | "clock">, tenantId: string, id: string) {
@@ -118,11 +141,16 @@ export async function closeSession(
 ) {
   return deps.db.transaction(async (trx) => {
     const now = deps.clock.now();
-    const row = (await store.closeSession(trx, tenantId, id, now)) ?? (await store.findSession(trx, tenantId, id));
+    const closed = await store.closeSession(trx, tenantId, id, now);
+    // Past its expiry but not yet swept: it is marked expired here (lazily), and says so once.
+    const expired = closed ? undefined : await store.expireLapsedSession(trx, tenantId, id, now);
+    const row = closed ?? expired ?? (await store.findSession(trx, tenantId, id));
     if (!row) throw notFound("Session");
-    // Closed now, or expired but not yet swept: either way nobody routes through it any more.
+    // Closed now, or expired: either way nobody routes through it any more.
     await store.releaseSessionParticipants(trx, tenantId, [id], now);
     const [session] = await render(trx, tenantId, [row], now);
+    if (closed) await recordEvents(trx, [newEventRow(tenantId, "session.closed", session!, now)]);
+    if (expired) await recordEvents(trx, [newEventRow(tenantId, "session.expired", session!, now)]);
     await storeResult?.(trx, session!);
     return session!;
   });
@@ -135,7 +163,7 @@ export async function updateSession(
   id: string,
   input: Schemas["UpdateSessionRequest"],
 ) {
-  await deps.db.transaction(async (trx) => {
+  return deps.db.transaction(async (trx) => {
     const row = await store.findSession(trx, tenantId, id, { forUpdate: true });
     if (!row) throw notFound("Session");
     const now = deps.clock.now(); // read after the lock: a release that held it has committed by now
@@ -151,7 +179,9 @@ export async function updateSession(
       patch.expires_at = new Date(now.getTime() + input.ttlSeconds * 1000);
     }
     if (input.metadata !== undefined) patch.metadata = input.metadata;
-    await store.updateSession(trx, tenantId, id, patch);
+    const updated = await store.updateSession(trx, tenantId, id, patch);
+    const [session] = await render(trx, tenantId, [updated], now);
+    await recordEvents(trx, [newEventRow(tenantId, "session.updated", session!, now)]);
+    return session!;
   });
-  return getSession(deps, tenantId, id);
 }

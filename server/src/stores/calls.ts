@@ -2,6 +2,7 @@ import type { Knex } from "knex";
 import type { CallDecision } from "../domain/call-decision.js";
 import type { CallStatus } from "../domain/carrier-fields.js";
 import { callStatusAfterSql, type CallbackEvent } from "../domain/call-flow.js";
+import { EVENT_TOPIC, type EventRow } from "./events.js";
 
 /**
  * One row per carrier call, unique per (tenant, CallUUID). Nothing here is a real number in plain text:
@@ -36,14 +37,41 @@ export type NewCallRow = Omit<
   "dial_status" | "answered_at" | "ended_at" | "duration_seconds" | "hangup_cause" | "hangup_cause_code" | "updated_at"
 >;
 
+/** A call's `call.started` event, written only if its row is (stores/events.ts has the outbox side). */
+export interface CallStartedEvent {
+  callId: string;
+  event: EventRow;
+}
+
 /**
- * The call log's group write: one statement and one commit for every call decided in the same moment. Rows whose
- * (tenant, CallUUID) is already recorded are skipped; the ids returned are the rows this statement wrote.
+ * The call log's group write: one statement and one commit for every call decided in the same moment, its
+ * `call.started` events and their outbox rows included (a CTE: all of it commits, or none). Rows whose (tenant,
+ * CallUUID) is already recorded are skipped, and so are their events; the ids returned are the rows written.
  */
-export async function insertCallRows(db: Knex, rows: NewCallRow[]): Promise<Set<string>> {
+export async function insertCallRows(db: Knex, rows: NewCallRow[], started: CallStartedEvent[] = []): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
-  const written = await db<CallRow>("calls").insert(rows).onConflict(["tenant_id", "call_uuid"]).ignore().returning("id");
-  return new Set(written.map((r) => r.id));
+  const insert = db<CallRow>("calls").insert(rows).onConflict(["tenant_id", "call_uuid"]).ignore().returning(["tenant_id", "id"]).toSQL();
+  if (started.length === 0) {
+    const written = await db.raw<{ rows: Array<{ id: string }> }>(insert.sql, insert.bindings as Knex.RawBinding[]);
+    return new Set(written.rows.map((r) => r.id));
+  }
+  const values = started.map(() => "(?, ?, ?, ?, ?::jsonb, ?::timestamptz)").join(", ");
+  const bindings = started.flatMap((s) => [s.event.tenant_id, s.event.id, s.callId, s.event.type, JSON.stringify(s.event.data), s.event.created_at]);
+  const written = await db.raw<{ rows: Array<{ id: string }> }>(
+    `WITH ins AS (${insert.sql}),
+     ev AS (
+       INSERT INTO events (tenant_id, id, type, data, created_at)
+       SELECT v.tenant_id, v.id, v.type, v.data, v.created_at
+         FROM (VALUES ${values}) AS v (tenant_id, id, call_id, type, data, created_at)
+         JOIN ins ON ins.tenant_id = v.tenant_id AND ins.id = v.call_id
+       RETURNING tenant_id, id, type),
+     ob AS (
+       INSERT INTO outbox (tenant_id, topic, payload)
+       SELECT tenant_id, ?, jsonb_build_object('eventId', id, 'type', type) FROM ev)
+     SELECT id FROM ins`,
+    [...(insert.bindings as Knex.RawBinding[]), ...bindings, EVENT_TOPIC],
+  );
+  return new Set(written.rows.map((r) => r.id));
 }
 
 /** The stored replies of already-recorded calls, keyed `tenant_id + " " + call_uuid`. */
@@ -74,18 +102,52 @@ export interface HangupUpdate {
  * Returns false when no call has this CallUUID (nothing is written).
  */
 export async function recordHangup(db: Knex, tenantId: string, appId: string, callUuid: string, u: HangupUpdate) {
-  const count = await db<CallRow>("calls")
-    .where({ tenant_id: tenantId, app_id: appId, call_uuid: callUuid })
-    .update({
-      status: statusAfter(db, u.event),
-      ended_at: u.endedAt,
-      answered_at: u.answeredAt ?? (db.raw("answered_at") as unknown as Date),
-      duration_seconds: u.durationSeconds ?? (db.raw("duration_seconds") as unknown as number),
-      hangup_cause: u.hangupCause ?? (db.raw("hangup_cause") as unknown as string),
-      hangup_cause_code: u.hangupCauseCode ?? (db.raw("hangup_cause_code") as unknown as string),
-      updated_at: db.fn.now() as unknown as Date,
-    });
-  return count > 0;
+  return updateWithTransitions(db, tenantId, appId, callUuid, {
+    status: statusAfter(db, u.event),
+    ended_at: u.endedAt,
+    answered_at: u.answeredAt ?? (db.raw("c.answered_at") as unknown as Date),
+    duration_seconds: u.durationSeconds ?? (db.raw("c.duration_seconds") as unknown as number),
+    hangup_cause: u.hangupCause ?? (db.raw("c.hangup_cause") as unknown as string),
+    hangup_cause_code: u.hangupCauseCode ?? (db.raw("c.hangup_cause_code") as unknown as string),
+    updated_at: db.fn.now() as unknown as Date,
+  });
+}
+
+/** The call after an update, and which of its milestones this update reached first (for its events). */
+export interface CallTransition {
+  row: CallRow;
+  /** answered_at was empty before this update and is set after it. */
+  answeredNow: boolean;
+  /** ended_at was empty before this update and is set after it. */
+  endedNow: boolean;
+}
+
+/**
+ * One UPDATE that also reports what it changed: the row is locked and its previous answered_at/ended_at read in
+ * the same statement, so two racing callbacks each see the state the other left (the second reaches no milestone).
+ * Null when no call has this CallUUID.
+ */
+async function updateWithTransitions(
+  db: Knex,
+  tenantId: string,
+  appId: string,
+  callUuid: string,
+  set: Record<string, unknown>,
+): Promise<CallTransition | null> {
+  const update = db("calls as c")
+    .update(set)
+    .updateFrom(
+      db("calls").select("tenant_id", "id", "answered_at as before_answered", "ended_at as before_ended")
+        .where({ tenant_id: tenantId, app_id: appId, call_uuid: callUuid })
+        .forUpdate()
+        .as("b"),
+    )
+    .whereRaw("c.tenant_id = b.tenant_id AND c.id = b.id")
+    .returning(["c.*", db.raw("b.before_answered"), db.raw("b.before_ended")] as never);
+  const [row] = (await update) as Array<CallRow & { before_answered: Date | null; before_ended: Date | null }>;
+  if (!row) return null;
+  const { before_answered, before_ended, ...call } = row;
+  return { row: call, answeredNow: before_answered === null && call.answered_at !== null, endedNow: before_ended === null && call.ended_at !== null };
 }
 
 export interface DialStatusUpdate {
@@ -101,16 +163,13 @@ export interface DialStatusUpdate {
  * notice has not settled: answered_at and hangup_cause only when still empty, status only while the call is live.
  */
 export async function recordDialStatus(db: Knex, tenantId: string, appId: string, callUuid: string, u: DialStatusUpdate) {
-  const count = await db<CallRow>("calls")
-    .where({ tenant_id: tenantId, app_id: appId, call_uuid: callUuid })
-    .update({
-      dial_status: u.dialStatus ?? (db.raw("dial_status") as unknown as string),
-      status: statusAfter(db, u.event),
-      answered_at: db.raw("COALESCE(answered_at, ?)", [u.answeredAt]) as unknown as Date,
-      hangup_cause: db.raw("COALESCE(hangup_cause, ?)", [u.hangupCause]) as unknown as string,
-      updated_at: db.fn.now() as unknown as Date,
-    });
-  return count > 0;
+  return updateWithTransitions(db, tenantId, appId, callUuid, {
+    dial_status: u.dialStatus ?? (db.raw("c.dial_status") as unknown as string),
+    status: statusAfter(db, u.event),
+    answered_at: db.raw("COALESCE(c.answered_at, ?)", [u.answeredAt]) as unknown as Date,
+    hangup_cause: db.raw("COALESCE(c.hangup_cause, ?)", [u.hangupCause]) as unknown as string,
+    updated_at: db.fn.now() as unknown as Date,
+  });
 }
 
 /** The call's status once `event` is applied: the state machine's rule (domain/call-flow.ts), written there once. */

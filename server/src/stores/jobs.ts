@@ -70,6 +70,25 @@ export async function enqueueJob(db: Queryable, job: NewJob): Promise<{ id: numb
   return { id: Number(existing.id), created: false };
 }
 
+/** Adds many jobs in one statement (the outbox dispatcher's batch); rows whose dedupe key exists are skipped. */
+export async function enqueueJobs(db: Queryable, list: NewJob[]): Promise<void> {
+  if (list.length === 0) return;
+  const values = list.map(() => "(?, ?::jsonb, ?, ?, ?, ?::integer, coalesce(?::timestamptz, now()))").join(", ");
+  await db.raw(
+    `INSERT INTO jobs (kind, payload, tenant_id, queue_key, dedupe_key, max_attempts, run_at) VALUES ${values}
+     ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
+    list.flatMap((job) => [
+      job.kind,
+      JSON.stringify(job.payload ?? {}),
+      job.tenantId ?? null,
+      job.queueKey ?? null,
+      job.dedupeKey ?? null,
+      job.maxAttempts ?? null,
+      job.runAt ?? null,
+    ]),
+  );
+}
+
 export interface ClaimCandidate {
   id: number;
   kind: string;

@@ -4,8 +4,12 @@ import { sessionEndedAtSql, sessionLapsedSql, sessionMarkedEndedSql } from "./se
 import { NONCE_TTL_MS } from "../domain/replay-window.js";
 import { retentionDaysSql } from "../domain/tenant-settings.js";
 
-/** Marks a batch of open sessions past their expiry as expired and releases their participants. */
-export async function expireDueSessions(trx: Knex.Transaction, now: Date, batchSize: number): Promise<number> {
+/** Marks a batch of open sessions past their expiry as expired and releases their participants; returns their keys. */
+export async function expireDueSessions(
+  trx: Knex.Transaction,
+  now: Date,
+  batchSize: number,
+): Promise<Array<{ tenantId: string; id: string }>> {
   const result = await trx.raw<{ rows: Array<{ tenant_id: string; id: string }> }>(
     `WITH due AS (
        SELECT tenant_id, id FROM sessions WHERE ${sessionLapsedSql("sessions", "?")}
@@ -22,7 +26,7 @@ export async function expireDueSessions(trx: Knex.Transaction, now: Date, batchS
       .where({ active: true })
       .update({ active: false, released_at: now });
   }
-  return keys.length;
+  return result.rows.map((r) => ({ tenantId: r.tenant_id, id: r.id }));
 }
 
 /**
@@ -53,8 +57,19 @@ export async function purgePastRetention(trx: Knex.Transaction, now: Date, defau
         LIMIT ?)`,
     [now, defaultDays, batchSize, batchSize],
   );
+  // Events (and, by cascade, their delivery attempts) are kept as long as the calls and sessions they describe.
+  const events = await trx.raw<{ rowCount: number }>(
+    `DELETE FROM events WHERE (tenant_id, id) IN (
+       SELECT e.tenant_id, e.id FROM tenants t
+         JOIN LATERAL (
+           SELECT tenant_id, id FROM events e
+            WHERE e.tenant_id = t.id AND e.created_at < ?::timestamptz - ${retention}
+            LIMIT ?) e ON true
+        LIMIT ?)`,
+    [now, defaultDays, batchSize, batchSize],
+  );
   const keys = await trx("idempotency_keys").where("created_at", "<", new Date(now.getTime() - 24 * 3600_000)).delete();
   // The replay ledger is written only while Redis is away; a nonce is of no use past the replay window.
   const nonces = await purgeNonces(trx, new Date(now.getTime() - NONCE_TTL_MS), batchSize);
-  return { sessions: sessions.rowCount ?? 0, calls: calls.rowCount ?? 0, idempotencyKeys: keys, nonces };
+  return { sessions: sessions.rowCount ?? 0, calls: calls.rowCount ?? 0, events: events.rowCount ?? 0, idempotencyKeys: keys, nonces };
 }

@@ -52,6 +52,22 @@ export async function markDispatched(trx: Knex.Transaction, tenantId: string, id
   await trx("outbox").where({ tenant_id: tenantId, id }).whereNull("dispatched_at").update({ dispatched_at: now, dispatched_jobs: jobs });
 }
 
+/** markDispatched for many rows in one statement. */
+export async function markManyDispatched(
+  trx: Knex.Transaction,
+  rows: Array<{ tenantId: string; id: number; jobs: number }>,
+  now: Date,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const values = rows.map(() => "(?, ?::bigint, ?::integer)").join(", ");
+  await trx.raw(
+    `UPDATE outbox o SET dispatched_at = ?, dispatched_jobs = v.jobs
+       FROM (VALUES ${values}) AS v (tenant_id, id, jobs)
+      WHERE o.tenant_id = v.tenant_id AND o.id = v.id AND o.dispatched_at IS NULL`,
+    [now, ...rows.flatMap((r) => [r.tenantId, r.id, r.jobs])],
+  );
+}
+
 /** Counts a failed dispatch of the row; at `setAsideAfter` failures the row is set aside. */
 export async function recordDispatchFailure(
   trx: Knex.Transaction,

@@ -2,7 +2,7 @@ import type { Knex } from "knex";
 import type { SessionMode } from "@maskline/openapi/constants";
 import { preparedQuery } from "../db/prepared.js";
 import type { SessionStatus } from "../domain/session-state.js";
-import { sessionEndedSql, sessionLiveSql, whereSessionStatusAt } from "./session-ended.js";
+import { sessionEndedSql, sessionLapsedSql, sessionLiveSql, whereSessionStatusAt } from "./session-ended.js";
 
 export interface SessionRow {
   id: string;
@@ -80,6 +80,21 @@ export async function closeSession(db: Knex, tenantId: string, id: string, now: 
     .update({ status: "closed", closed_at: now })
     .returning("*");
   return row;
+}
+
+/** Marks an open session past its expiry expired (what the sweeper would do); the row when this call did. */
+export async function expireLapsedSession(db: Knex, tenantId: string, id: string, now: Date) {
+  const [row] = await db<SessionRow>("sessions")
+    .where({ tenant_id: tenantId, id })
+    .whereRaw(sessionLapsedSql("sessions", "?"), [now])
+    .update({ status: "expired" })
+    .returning("*");
+  return row;
+}
+
+export async function findSessions(db: Knex, tenantId: string, ids: string[]): Promise<SessionRow[]> {
+  if (ids.length === 0) return [];
+  return db<SessionRow>("sessions").where({ tenant_id: tenantId }).whereIn("id", ids);
 }
 
 export async function releaseSessionParticipants(db: Knex, tenantId: string, sessionIds: string[], now: Date) {
