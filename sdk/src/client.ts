@@ -7,6 +7,9 @@ import { Numbers } from "./resources/numbers.js";
 import { Pools } from "./resources/pools.js";
 import { Sessions } from "./resources/sessions.js";
 import { Settings } from "./resources/settings.js";
+import { Events } from "./resources/events.js";
+import { WebhookEndpoints } from "./resources/webhook-endpoints.js";
+import { Webhooks } from "./webhooks.js";
 import { VERSION } from "./version.js";
 
 export interface MasklineOptions {
@@ -40,6 +43,10 @@ export class Maskline {
   readonly calls: Calls;
   readonly pools: Pools;
   readonly settings: Settings;
+  readonly webhookEndpoints: WebhookEndpoints;
+  readonly events: Events;
+  /** Verifying deliveries at your endpoint (no request is made). */
+  readonly webhooks = new Webhooks();
 
   constructor(options: MasklineOptions) {
     if (!options || typeof options.baseUrl !== "string" || options.baseUrl === "") {
@@ -65,5 +72,7 @@ export class Maskline {
     this.calls = new Calls(http);
     this.pools = new Pools(http);
     this.settings = new Settings(http);
+    this.webhookEndpoints = new WebhookEndpoints(http);
+    this.events = new Events(http);
   }
 }

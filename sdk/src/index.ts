@@ -25,4 +25,17 @@ export type { Numbers } from "./resources/numbers.js";
 export type { Pools } from "./resources/pools.js";
 export type { Sessions } from "./resources/sessions.js";
 export type { Settings } from "./resources/settings.js";
+export type { Events } from "./resources/events.js";
+export type { WebhookEndpoints } from "./resources/webhook-endpoints.js";
+export {
+  Webhooks,
+  WebhookVerificationError,
+  verifyWebhook,
+  verifyWebhookWithJwks,
+  webhooks,
+  type PublicJwk,
+  type VerifyOptions,
+  type WebhookHeaders,
+  type WebhookVerificationReason,
+} from "./webhooks.js";
 export { VERSION } from "./version.js";

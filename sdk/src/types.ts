@@ -56,6 +56,21 @@ export type Call = Schemas["Call"];
 export type CallDecision = Schemas["CallDecision"];
 export type CallStatus = Schemas["CallStatus"];
 
+export type EventType = Schemas["EventType"];
+export type SessionEvent = Schemas["SessionEvent"];
+export type CallEvent = Schemas["CallEvent"];
+export type PoolExhaustedEvent = Schemas["PoolExhaustedEvent"];
+export type WebhookEndpointDisabledEvent = Schemas["WebhookEndpointDisabledEvent"];
+/** An event, discriminated by `type`: `if (event.type === "call.started") event.data.decision`. */
+export type Event = SessionEvent | CallEvent | PoolExhaustedEvent | WebhookEndpointDisabledEvent;
+export type RedeliveryResult = Schemas["RedeliveryResult"];
+export type WebhookEndpoint = Schemas["WebhookEndpoint"];
+export type WebhookEndpointWithSecret = Schemas["WebhookEndpointWithSecret"];
+export type WebhookEndpointSecret = Schemas["WebhookEndpointSecret"];
+export type CreateWebhookEndpointRequest = Schemas["CreateWebhookEndpointRequest"];
+export type UpdateWebhookEndpointRequest = Schemas["UpdateWebhookEndpointRequest"];
+export type WebhookDelivery = Schemas["WebhookDelivery"];
+
 export type TenantSettings = Schemas["TenantSettings"];
 export type UpdateTenantSettingsRequest = Schemas["UpdateTenantSettingsRequest"];
 
@@ -68,3 +83,5 @@ export type NumberListParams = Query<"numbers.list">;
 export type SessionListParams = Query<"sessions.list">;
 export type CallListParams = Query<"calls.list">;
 export type PoolListParams = Query<"pools.list">;
+export type EventListParams = Query<"events.list">;
+export type WebhookDeliveryListParams = Query<"webhookEndpoints.listDeliveries">;

@@ -2,6 +2,7 @@
  * The report: targets from issue 4 (and finding 5's growth phase), pass/fail with margins, the printed tables and
  * the JSON files.
  */
+import type { EventsFigures } from "./scenarios/events.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AnswerFigures, BareFigures } from "./scenarios/answer.js";
@@ -67,6 +68,7 @@ export interface BenchReport {
   levels: LevelReport[];
   /** The growth phase: a fresh database grown from empty through the API, never analyzed. */
   growth?: GrowthFigures;
+  events?: EventsFigures;
   memory?: MemoryReading;
   checks: Check[];
   profiles?: ProfileSummary[];

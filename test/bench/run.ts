@@ -39,10 +39,11 @@ import type { CreatePeopleState } from "./scenarios/create.js";
 import { FULL, QUICK, type Profile } from "./profiles.js";
 import { setupTenant } from "./setup.js";
 import { runGrowthPhase } from "./growth.js";
+import { measureEventsOverhead } from "./scenarios/events.js";
 import { startBenchServer } from "./server.js";
 
 const REPORT_DIR = join(REPO_ROOT, "test/bench/reports");
-const SCENARIOS = ["bare", "answer", "create", "growth"] as const;
+const SCENARIOS = ["bare", "answer", "create", "events", "growth"] as const;
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/9"; // its own logical database: nothing shared is touched
 
 function parseArgs(argv: string[]) {
@@ -166,7 +167,7 @@ async function main() {
     const env = { origin, db: dbA, tenant, timing: profile.timing, log };
 
     let loaded = 0;
-    const levelsWanted = args.only.has("bare") || args.only.has("answer") || args.only.has("create");
+    const levelsWanted = ["bare", "answer", "create", "events"].some((x) => args.only.has(x));
     for (const target of levelsWanted ? profile.levels : []) {
       assertAlive(server, "the server");
       const label = scaleLabel(target);
@@ -200,6 +201,22 @@ async function main() {
         warmUp: report.levels.length === 1,
       });
       level.serverMemory = levelMemory.read();
+    }
+
+    if (args.only.has("events") && loaded > 0) {
+      try {
+        const events = await measureEventsOverhead(env, preloadState.routes, profile.answer);
+        report.events = events;
+        log(
+          `  events: answers/s without ${Math.round(events.withoutBefore.okPerSecond)} → with two endpoints ` +
+            `${Math.round(events.withEndpoints.okPerSecond)} → without ${Math.round(events.withoutAfter.okPerSecond)} ` +
+            `(ratio ${events.ratio.toFixed(3)}); ${events.deliveriesReceived}/${events.deliveriesExpected} deliveries, drained ${events.drainMs} ms after the run`,
+        );
+      } catch (err) {
+        const message = `events phase: ${err instanceof Error ? err.message : String(err)}`;
+        report.errors.push(message);
+        log(`  FAILED ${message}`);
+      }
     }
 
     log("stopping the server");

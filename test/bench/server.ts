@@ -49,6 +49,8 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
     MASKLINE_ADMIN_TOKEN: opts.adminToken,
     PUBLIC_BASE_URL: origin,
     LOG_LEVEL: "warn",
+    // The events phase's receiver listens on 127.0.0.1.
+    MASKLINE_WEBHOOK_ALLOW_PRIVATE: "true",
     // The limiter runs (its kv round trip is part of every create measured) but a million per second never trips:
     // the bench measures the service's capacity, not the default per-tenant limit of 500/s.
     MASKLINE_RATE_LIMIT_PER_SECOND: process.env.BENCH_RATE_LIMIT ?? "1000000",

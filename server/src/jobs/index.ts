@@ -9,6 +9,7 @@ import { createJobRunner, type JobRunner } from "./runner.js";
 import { outboxDispatchJob } from "./outbox-dispatch.js";
 import { retentionPurgeJob, sessionExpiryJob } from "./sweeper.js";
 import { eventTopic, webhookDeliveryJob } from "./webhook-delivery.js";
+import { eventLoopAdmission } from "./load-shedding.js";
 
 const builtInKinds: JobKind[] = [sessionExpiryJob, retentionPurgeJob];
 const builtInTopics: OutboxTopic[] = [eventTopic];
@@ -31,9 +32,12 @@ export async function startJobRunner(deps: Deps): Promise<JobRunner> {
     concurrency: deps.config.databaseUrl ? 4 : 1,
     stopGraceMs: deps.config.shutdownGraceMs,
   });
+  const deliveryConcurrency = deps.config.databaseUrl ? deps.config.webhookConcurrency : Math.min(4, deps.config.webhookConcurrency);
   const deliveries = createJobRunner(deps, createJobRegistry([webhookDeliveryJob]), {
-    concurrency: deps.config.databaseUrl ? deps.config.webhookConcurrency : Math.min(4, deps.config.webhookConcurrency),
+    concurrency: deliveryConcurrency,
     stopGraceMs: deps.config.shutdownGraceMs,
+    // Deliveries yield to the answer path when the process is busy (jobs/load-shedding.ts).
+    admit: eventLoopAdmission(deliveryConcurrency),
   });
   await runner.start();
   await deliveries.start();

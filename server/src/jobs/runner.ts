@@ -35,6 +35,11 @@ export interface RunnerOptions {
   externalLeaseMs?: number;
   /** Jitter source (tests pin it). */
   random?: () => number;
+  /**
+   * How many of `concurrency` slots may be used now (1 to concurrency), asked before each claim: background work
+   * that must not compete with requests (event deliveries) shrinks when the process is busy. Default: all.
+   */
+  admit?: () => number;
 }
 
 export interface JobRunner {
@@ -86,7 +91,11 @@ export function createJobRunner(deps: Deps, registry: JobRegistry, options: Runn
   let wake: (() => void) | null = null;
   /** A wake that came while the loop was busy: its next sleep is skipped. */
   let wakeRequested = false;
-  /** The last claim filled every free slot: more may be due, so a finished job wakes the loop at once. */
+  /**
+   * The last claim found work: more may be due, so a finished job wakes the loop at once. Not only when it filled
+   * every slot: under per-key bounds a claim can stop short with work waiting, which the finish of a job under that
+   * key makes claimable (waiting a poll interval for it held a busy endpoint to a few deliveries a second).
+   */
   let backlog = false;
 
   const timeoutOf = (kind: JobKind) => kind.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -94,7 +103,8 @@ export function createJobRunner(deps: Deps, registry: JobRegistry, options: Runn
   const after = (ms: number) => new Date(deps.clock.now().getTime() + ms);
 
   async function claim(): Promise<JobRow[]> {
-    const slots = concurrency - running.size;
+    const usable = options.admit ? Math.max(1, Math.min(concurrency, Math.floor(options.admit()))) : concurrency;
+    const slots = usable - running.size;
     if (slots <= 0 || kindNames.length === 0) return [];
     const { claimed, abandoned } = await claimDueJobs(deps.db, registry, { runnerId: id, now: deps.clock.now(), slots, leaseOf });
     for (const jobId of abandoned) log.warn({ jobId }, "job dead: its last attempt's runner never finished it");
@@ -141,9 +151,8 @@ export function createJobRunner(deps: Deps, registry: JobRegistry, options: Runn
   async function tick(): Promise<void> {
     await tendRunning();
     if (stopping) return;
-    const slots = concurrency - running.size;
     const claimed = await claim();
-    backlog = slots > 0 && claimed.length === slots;
+    backlog = claimed.length > 0;
     for (const job of claimed) begin(job);
   }
 

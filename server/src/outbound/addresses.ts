@@ -21,8 +21,16 @@ export function isPublicAddress(ip: string): boolean {
   // "0x7f.1" and friends, which we never want to reason about).
   const family = isIP(ip);
   if (family === 4) return isPublicIPv4(ipaddr.IPv4.parse(ip));
-  if (family === 6 && !ip.includes("%")) return isPublicIPv6(ipaddr.IPv6.parse(ip));
+  if (family === 6 && !ip.includes("%")) return isPublicIPv6(ipaddr.IPv6.parse(hexIPv6(ip)));
   return false;
+}
+
+/**
+ * The address with any dotted tail in hex ("::ffff:127.0.0.1" → "::ffff:7f00:1"), by the URL standard's parser:
+ * ipaddr.js 2.5 reads every dotted tail as IPv4-mapped, so "::8.8.8.8" (IPv4-compatible) would pass as 8.8.8.8.
+ */
+function hexIPv6(ip: string): string {
+  return ip.includes(".") ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : ip;
 }
 
 function isPublicIPv4(address: ipaddr.IPv4): boolean {
