@@ -160,8 +160,12 @@ describe("postWebhook, bounded", () => {
     const flooding = await startServer((_, res) => {
       res.writeHead(200, { "Content-Type": "application/octet-stream" });
       const chunk = Buffer.alloc(64 * 1024, 0x61);
+      // Writes until the socket pushes back, then again on every drain: the receiver sends as fast as we read.
       const pump = () => {
-        while (!res.destroyed && res.write(chunk)) written += chunk.length;
+        while (!res.destroyed) {
+          written += chunk.length;
+          if (!res.write(chunk)) break;
+        }
       };
       res.on("drain", pump);
       res.on("close", () => closed());
