@@ -9,7 +9,6 @@ import { createJobRunner, type JobRunner } from "./runner.js";
 import { outboxDispatchJob } from "./outbox-dispatch.js";
 import { retentionPurgeJob, sessionExpiryJob } from "./sweeper.js";
 import { eventTopic, webhookDeliveryJob } from "./webhook-delivery.js";
-import { eventLoopAdmission } from "./load-shedding.js";
 
 const builtInKinds: JobKind[] = [sessionExpiryJob, retentionPurgeJob];
 const builtInTopics: OutboxTopic[] = [eventTopic];
@@ -36,8 +35,6 @@ export async function startJobRunner(deps: Deps): Promise<JobRunner> {
   const deliveries = createJobRunner(deps, createJobRegistry([webhookDeliveryJob]), {
     concurrency: deliveryConcurrency,
     stopGraceMs: deps.config.shutdownGraceMs,
-    // Deliveries yield to the answer path when the process is busy (jobs/load-shedding.ts).
-    admit: eventLoopAdmission(deliveryConcurrency),
   });
   await runner.start();
   await deliveries.start();

@@ -35,11 +35,6 @@ export interface RunnerOptions {
   externalLeaseMs?: number;
   /** Jitter source (tests pin it). */
   random?: () => number;
-  /**
-   * How many of `concurrency` slots may be used now (1 to concurrency), asked before each claim: background work
-   * that must not compete with requests (event deliveries) shrinks when the process is busy. Default: all.
-   */
-  admit?: () => number;
 }
 
 export interface JobRunner {
@@ -103,8 +98,7 @@ export function createJobRunner(deps: Deps, registry: JobRegistry, options: Runn
   const after = (ms: number) => new Date(deps.clock.now().getTime() + ms);
 
   async function claim(): Promise<JobRow[]> {
-    const usable = options.admit ? Math.max(1, Math.min(concurrency, Math.floor(options.admit()))) : concurrency;
-    const slots = usable - running.size;
+    const slots = concurrency - running.size;
     if (slots <= 0 || kindNames.length === 0) return [];
     const { claimed, abandoned } = await claimDueJobs(deps.db, registry, { runnerId: id, now: deps.clock.now(), slots, leaseOf });
     for (const jobId of abandoned) log.warn({ jobId }, "job dead: its last attempt's runner never finished it");

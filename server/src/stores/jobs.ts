@@ -47,21 +47,24 @@ type Queryable = Knex | Knex.Transaction;
  * Adds a job, in the caller's transaction when given one (the job then exists exactly when the change that asked
  * for it commits). Returns the new row's id, or the id of the row already holding the dedupe key.
  */
+const JOB_COLUMNS = "(kind, payload, tenant_id, queue_key, dedupe_key, max_attempts, run_at)";
+const JOB_VALUES = "(?, ?::jsonb, ?, ?, ?, ?::integer, coalesce(?::timestamptz, now()))";
+const jobBindings = (job: NewJob) => [
+  job.kind,
+  JSON.stringify(job.payload ?? {}),
+  job.tenantId ?? null,
+  job.queueKey ?? null,
+  job.dedupeKey ?? null,
+  job.maxAttempts ?? null,
+  job.runAt ?? null,
+];
+
 export async function enqueueJob(db: Queryable, job: NewJob): Promise<{ id: number; created: boolean }> {
   const result = await db.raw<{ rows: Array<{ id: number }> }>(
-    `INSERT INTO jobs (kind, payload, tenant_id, queue_key, dedupe_key, max_attempts, run_at)
-     VALUES (?, ?::jsonb, ?, ?, ?, ?, coalesce(?::timestamptz, now()))
+    `INSERT INTO jobs ${JOB_COLUMNS} VALUES ${JOB_VALUES}
      ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
      RETURNING id`,
-    [
-      job.kind,
-      JSON.stringify(job.payload ?? {}),
-      job.tenantId ?? null,
-      job.queueKey ?? null,
-      job.dedupeKey ?? null,
-      job.maxAttempts ?? null,
-      job.runAt ?? null,
-    ],
+    jobBindings(job),
   );
   const id = result.rows[0]?.id;
   if (id !== undefined) return { id: Number(id), created: true };
@@ -73,19 +76,10 @@ export async function enqueueJob(db: Queryable, job: NewJob): Promise<{ id: numb
 /** Adds many jobs in one statement (the outbox dispatcher's batch); rows whose dedupe key exists are skipped. */
 export async function enqueueJobs(db: Queryable, list: NewJob[]): Promise<void> {
   if (list.length === 0) return;
-  const values = list.map(() => "(?, ?::jsonb, ?, ?, ?, ?::integer, coalesce(?::timestamptz, now()))").join(", ");
   await db.raw(
-    `INSERT INTO jobs (kind, payload, tenant_id, queue_key, dedupe_key, max_attempts, run_at) VALUES ${values}
+    `INSERT INTO jobs ${JOB_COLUMNS} VALUES ${list.map(() => JOB_VALUES).join(", ")}
      ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
-    list.flatMap((job) => [
-      job.kind,
-      JSON.stringify(job.payload ?? {}),
-      job.tenantId ?? null,
-      job.queueKey ?? null,
-      job.dedupeKey ?? null,
-      job.maxAttempts ?? null,
-      job.runAt ?? null,
-    ]),
+    list.flatMap(jobBindings),
   );
 }
 

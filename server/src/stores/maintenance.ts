@@ -30,46 +30,46 @@ export async function expireDueSessions(
 }
 
 /**
- * Privacy by design: sessions (with their participants' encrypted numbers) and call records older than the
- * tenant's retention are deleted. Retention counts from when a session ended, or when a call started.
+ * Deletes up to `batchSize` rows of `table` whose age (`agedAt`, an expression on alias `r`, which `where` may
+ * narrow further) is past their tenant's retention: per tenant (a small table), then an index range scan on the
+ * big one (sessions_ended_at, calls_started_at, events_created_at).
+ */
+async function purgeTable(
+  trx: Knex.Transaction,
+  table: "sessions" | "calls" | "events",
+  rule: { agedAt: string; where?: string },
+  now: Date,
+  defaultDays: number,
+  batchSize: number,
+): Promise<number> {
+  const retention = `make_interval(days => ${retentionDaysSql("t.settings", "?::int")})`;
+  const result = await trx.raw<{ rowCount: number }>(
+    `DELETE FROM ${table} WHERE (tenant_id, id) IN (
+       SELECT r.tenant_id, r.id FROM tenants t
+         JOIN LATERAL (
+           SELECT tenant_id, id FROM ${table} r
+            WHERE r.tenant_id = t.id${rule.where ? ` AND ${rule.where}` : ""}
+              AND ${rule.agedAt} < ?::timestamptz - ${retention}
+            LIMIT ?) r ON true
+        LIMIT ?)`,
+    [now, defaultDays, batchSize, batchSize],
+  );
+  return result.rowCount ?? 0;
+}
+
+/**
+ * Privacy by design: sessions (with their participants' encrypted numbers), call records and events older than the
+ * tenant's retention are deleted. Retention counts from when a session ended, a call started, an event happened.
  */
 export async function purgePastRetention(trx: Knex.Transaction, now: Date, defaultDays: number, batchSize: number) {
-  // Per tenant (a small table) and then an index range scan on each big one: sessions_ended_at, calls_started_at.
-  const retention = `make_interval(days => ${retentionDaysSql("t.settings", "?::int")})`;
-  const sessions = await trx.raw<{ rowCount: number }>(
-    `DELETE FROM sessions WHERE (tenant_id, id) IN (
-       SELECT s.tenant_id, s.id FROM tenants t
-         JOIN LATERAL (
-           SELECT tenant_id, id FROM sessions s
-            WHERE s.tenant_id = t.id AND ${sessionMarkedEndedSql("s")}
-              AND ${sessionEndedAtSql("s")} < ?::timestamptz - ${retention}
-            LIMIT ?) s ON true
-        LIMIT ?)`,
-    [now, defaultDays, batchSize, batchSize],
-  );
-  const calls = await trx.raw<{ rowCount: number }>(
-    `DELETE FROM calls WHERE (tenant_id, id) IN (
-       SELECT c.tenant_id, c.id FROM tenants t
-         JOIN LATERAL (
-           SELECT tenant_id, id FROM calls c
-            WHERE c.tenant_id = t.id AND c.started_at < ?::timestamptz - ${retention}
-            LIMIT ?) c ON true
-        LIMIT ?)`,
-    [now, defaultDays, batchSize, batchSize],
-  );
+  const purge = (table: "sessions" | "calls" | "events", rule: { agedAt: string; where?: string }) =>
+    purgeTable(trx, table, rule, now, defaultDays, batchSize);
+  const sessions = await purge("sessions", { agedAt: sessionEndedAtSql("r"), where: sessionMarkedEndedSql("r") });
+  const calls = await purge("calls", { agedAt: "r.started_at" });
   // Events (and, by cascade, their delivery attempts) are kept as long as the calls and sessions they describe.
-  const events = await trx.raw<{ rowCount: number }>(
-    `DELETE FROM events WHERE (tenant_id, id) IN (
-       SELECT e.tenant_id, e.id FROM tenants t
-         JOIN LATERAL (
-           SELECT tenant_id, id FROM events e
-            WHERE e.tenant_id = t.id AND e.created_at < ?::timestamptz - ${retention}
-            LIMIT ?) e ON true
-        LIMIT ?)`,
-    [now, defaultDays, batchSize, batchSize],
-  );
+  const events = await purge("events", { agedAt: "r.created_at" });
   const keys = await trx("idempotency_keys").where("created_at", "<", new Date(now.getTime() - 24 * 3600_000)).delete();
   // The replay ledger is written only while Redis is away; a nonce is of no use past the replay window.
   const nonces = await purgeNonces(trx, new Date(now.getTime() - NONCE_TTL_MS), batchSize);
-  return { sessions: sessions.rowCount ?? 0, calls: calls.rowCount ?? 0, events: events.rowCount ?? 0, idempotencyKeys: keys, nonces };
+  return { sessions, calls, events, idempotencyKeys: keys, nonces };
 }
