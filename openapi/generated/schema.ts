@@ -374,7 +374,7 @@ export interface paths {
         get: operations["webhookEndpoints.get"];
         put?: never;
         post?: never;
-        /** Delete an endpoint; deliveries still pending for it are dropped. */
+        /** Delete an endpoint; deliveries still pending for it are dropped. Deleting it again is fine. */
         delete: operations["webhookEndpoints.delete"];
         options?: never;
         head?: never;
@@ -857,7 +857,7 @@ export interface components {
          * @description https, with a host that resolves to public addresses only; no credentials in it.
          */
         WebhookEndpointUrl: string;
-        /** @description The types this endpoint receives; empty means every type. */
+        /** @description The types this endpoint receives; empty means every type (a type listed twice counts once). */
         WebhookEventTypes: components["schemas"]["EventType"][];
         /**
          * @description Why the service disabled the endpoint: `gone` (it answered 410), `failing` (no delivery succeeded for 5 days). Null while enabled, or when the tenant disabled it.

@@ -9,7 +9,7 @@ import { Sessions } from "./resources/sessions.js";
 import { Settings } from "./resources/settings.js";
 import { Events } from "./resources/events.js";
 import { WebhookEndpoints } from "./resources/webhook-endpoints.js";
-import { Webhooks } from "./webhooks.js";
+import { ClientWebhooks } from "./webhooks.js";
 import { VERSION } from "./version.js";
 
 export interface MasklineOptions {
@@ -45,8 +45,8 @@ export class Maskline {
   readonly settings: Settings;
   readonly webhookEndpoints: WebhookEndpoints;
   readonly events: Events;
-  /** Verifying deliveries at your endpoint (no request is made). */
-  readonly webhooks = new Webhooks();
+  /** Verifying deliveries at your endpoint (no request is made), and `fetchJwks()` for `verifyWithJwks`. */
+  readonly webhooks: ClientWebhooks;
 
   constructor(options: MasklineOptions) {
     if (!options || typeof options.baseUrl !== "string" || options.baseUrl === "") {
@@ -74,5 +74,6 @@ export class Maskline {
     this.settings = new Settings(http);
     this.webhookEndpoints = new WebhookEndpoints(http);
     this.events = new Events(http);
+    this.webhooks = new ClientWebhooks(http);
   }
 }

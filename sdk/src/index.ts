@@ -28,6 +28,7 @@ export type { Settings } from "./resources/settings.js";
 export type { Events } from "./resources/events.js";
 export type { WebhookEndpoints } from "./resources/webhook-endpoints.js";
 export {
+  type ClientWebhooks,
   Webhooks,
   WebhookVerificationError,
   verifyWebhook,

@@ -70,6 +70,11 @@ export type WebhookEndpointSecret = Schemas["WebhookEndpointSecret"];
 export type CreateWebhookEndpointRequest = Schemas["CreateWebhookEndpointRequest"];
 export type UpdateWebhookEndpointRequest = Schemas["UpdateWebhookEndpointRequest"];
 export type WebhookDelivery = Schemas["WebhookDelivery"];
+export type WebhookDeliveryOutcome = Schemas["WebhookDeliveryOutcome"];
+export type WebhookDisabledReason = Schemas["WebhookDisabledReason"];
+/** The service's public signing keys (`GET /.well-known/jwks.json`), for `webhooks.verifyWithJwks`. */
+export type JwkSet = Schemas["JwkSet"];
+export type Jwk = Schemas["Jwk"];
 
 export type TenantSettings = Schemas["TenantSettings"];
 export type UpdateTenantSettingsRequest = Schemas["UpdateTenantSettingsRequest"];

@@ -3,8 +3,9 @@
  * `verifyWithJwks` checks the `v1a` Ed25519 signature with the service's published JWK Set. Both refuse a timestamp
  * more than 5 minutes from now (a replayed delivery) and a body whose `id` is not its `webhook-id`.
  */
-import { createHmac, createPublicKey, timingSafeEqual, verify as verifySignature } from "node:crypto";
-import type { Event } from "./types.js";
+import { createHmac, createPublicKey, timingSafeEqual, verify as verifySignature, type KeyObject } from "node:crypto";
+import type { HttpClient, RequestOptions } from "./http.js";
+import type { Event, JwkSet } from "./types.js";
 
 export type WebhookVerificationReason =
   | "missing_header"
@@ -52,7 +53,22 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
   return Array.isArray(value) ? value.join(" ") : value;
 }
 
-const bodyText = (raw: string | Uint8Array) => (typeof raw === "string" ? raw : Buffer.from(raw).toString("utf8"));
+const bodyBytes = (raw: string | Uint8Array): Buffer => (typeof raw === "string" ? Buffer.from(raw, "utf8") : Buffer.from(raw));
+
+/**
+ * `version,value` entries of webhook-signature. They are space-separated; a fetch `Headers` that received the header
+ * twice joins the values with ", ", so a trailing comma left on an entry by that join is dropped.
+ */
+function signatureEntries(signature: string): { version: string; value: string }[] {
+  return signature
+    .split(/\s+/)
+    .map((entry) => entry.replace(/,$/, ""))
+    .filter((entry) => entry !== "")
+    .map((entry) => {
+      const comma = entry.indexOf(",");
+      return comma === -1 ? { version: "", value: "" } : { version: entry.slice(0, comma), value: entry.slice(comma + 1) };
+    });
+}
 
 /** The signed content and the signature entries, once the headers and timestamp are checked. */
 function signedParts(rawBody: string | Uint8Array, headers: WebhookHeaders, opts: VerifyOptions) {
@@ -67,12 +83,10 @@ function signedParts(rawBody: string | Uint8Array, headers: WebhookHeaders, opts
   if (Math.abs(nowSeconds - Number(timestamp)) > (opts.toleranceSeconds ?? 300)) {
     throw new WebhookVerificationError("timestamp_out_of_tolerance", "webhook-timestamp is too far from now");
   }
-  const body = bodyText(rawBody);
-  const entries = signature.split(" ").map((entry) => {
-    const comma = entry.indexOf(",");
-    return comma === -1 ? { version: "", value: "" } : { version: entry.slice(0, comma), value: entry.slice(comma + 1) };
-  });
-  return { id, body, content: `${id}.${timestamp}.${body}`, entries };
+  // The exact bytes received are signed: a body that is not valid UTF-8 must not be normalised into a match.
+  const body = bodyBytes(rawBody);
+  const content = Buffer.concat([Buffer.from(`${id}.${timestamp}.`, "utf8"), body]);
+  return { id, body: body.toString("utf8"), content, entries: signatureEntries(signature) };
 }
 
 function parseEvent(id: string, body: string): Event {
@@ -104,11 +118,33 @@ export function verifyWebhook(rawBody: string | Uint8Array, headers: WebhookHead
   }
   const { id, body, content, entries } = signedParts(rawBody, headers, opts);
   const key = Buffer.from(secret.slice(SECRET_PREFIX.length), "base64");
-  const expected = createHmac("sha256", key).update(content, "utf8").digest();
+  const expected = createHmac("sha256", key).update(content).digest();
   if (!entries.some((e) => e.version === "v1" && sameBase64(expected, e.value))) {
     throw new WebhookVerificationError("no_matching_signature", "no v1 signature matches the secret");
   }
   return parseEvent(id, body);
+}
+
+/** The Ed25519 public keys of a JWK Set; a key node cannot import is skipped (it can verify nothing). */
+function ed25519Keys(jwks: { keys: readonly PublicJwk[] }): KeyObject[] {
+  const keys: KeyObject[] = [];
+  for (const jwk of Array.isArray(jwks?.keys) ? jwks.keys : []) {
+    if (jwk?.kty !== "OKP" || jwk.crv !== "Ed25519" || typeof jwk.x !== "string") continue;
+    try {
+      keys.push(createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x }, format: "jwk" }));
+    } catch {
+      // A malformed `x`: not a key.
+    }
+  }
+  return keys;
+}
+
+function ed25519Verifies(content: Buffer, key: KeyObject, signature: Buffer): boolean {
+  try {
+    return verifySignature(null, content, key, signature);
+  } catch {
+    return false; // A signature of the wrong shape is simply not a match.
+  }
 }
 
 /** Verifies the `v1a` (Ed25519) signature with keys from GET /.well-known/jwks.json. Throws WebhookVerificationError. */
@@ -119,10 +155,9 @@ export function verifyWebhookWithJwks(
   opts: VerifyOptions = {},
 ): Event {
   const { id, body, content, entries } = signedParts(rawBody, headers, opts);
-  const keys = (jwks?.keys ?? []).filter((k) => k.kty === "OKP" && k.crv === "Ed25519").map((jwk) => createPublicKey({ key: jwk as never, format: "jwk" }));
-  const data = Buffer.from(content, "utf8");
+  const keys = ed25519Keys(jwks);
   const ok = entries.some(
-    (e) => e.version === "v1a" && keys.some((key) => verifySignature(null, data, key, Buffer.from(e.value, "base64"))),
+    (e) => e.version === "v1a" && keys.some((key) => ed25519Verifies(content, key, Buffer.from(e.value, "base64"))),
   );
   if (!ok) throw new WebhookVerificationError("no_matching_signature", "no v1a signature matches the published keys");
   return parseEvent(id, body);
@@ -140,3 +175,26 @@ export class Webhooks {
 }
 
 export const webhooks = new Webhooks();
+
+/** `maskline.webhooks`: the same checks, plus `fetchJwks()` through the client. */
+export class ClientWebhooks extends Webhooks {
+  readonly #http: HttpClient;
+
+  constructor(http: HttpClient) {
+    super();
+    this.#http = http;
+  }
+
+  /**
+   * `GET /.well-known/jwks.json`: the service's public keys for `verifyWithJwks`. Cache the result and refetch it now
+   * and then: the keys change only when the operator rotates them.
+   */
+  fetchJwks(opts?: RequestOptions): Promise<JwkSet> {
+    // The endpoint takes no auth, so the bearer token the client adds is dropped. "admin" is only the credential
+    // that every client has (it falls back to the API key); no credential is sent either way.
+    return this.#http.call("admin", opts, ({ headers, ...init }) => {
+      const { Authorization: _dropped, ...rest } = headers;
+      return this.#http.api.GET("/.well-known/jwks.json", { ...init, headers: rest });
+    });
+  }
+}

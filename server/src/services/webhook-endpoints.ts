@@ -112,8 +112,9 @@ export async function updateEndpoint(deps: EndpointDeps, tenantId: string, id: s
   return toEndpoint(row);
 }
 
-export async function deleteEndpoint(deps: Pick<Deps, "db">, tenantId: string, id: string) {
-  if (!(await store.deleteEndpoint(deps.db, tenantId, id))) throw notFound("Webhook endpoint");
+/** Deleting twice is fine (a tombstone answers the second); another tenant's id is 404 like an unknown one. */
+export async function deleteEndpoint(deps: Pick<Deps, "db" | "clock">, tenantId: string, id: string) {
+  if (!(await store.deleteEndpoint(deps.db, tenantId, id, deps.clock.now()))) throw notFound("Webhook endpoint");
 }
 
 /** A new secret; the old one keeps signing (a second `v1`) for 24 hours, so receivers can switch without a gap. */

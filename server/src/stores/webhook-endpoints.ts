@@ -41,18 +41,18 @@ export async function insertEndpoint(db: Db, row: EndpointRow): Promise<void> {
 }
 
 export async function countEndpoints(db: Db, tenantId: string): Promise<number> {
-  const row = await db("webhook_endpoints").where({ tenant_id: tenantId }).count({ n: "*" }).first();
+  const row = await db("webhook_endpoints").where({ tenant_id: tenantId }).whereNull("deleted_at").count({ n: "*" }).first();
   return Number(row?.n ?? 0);
 }
 
 export async function findEndpoint(db: Db, tenantId: string, id: string, opts: { forUpdate?: boolean } = {}) {
-  const q = db<EndpointRow>("webhook_endpoints").where({ tenant_id: tenantId, id }).first();
+  const q = db<EndpointRow>("webhook_endpoints").where({ tenant_id: tenantId, id }).whereNull("deleted_at").first();
   if (opts.forUpdate) q.forUpdate();
   return (await q) as EndpointRow | undefined;
 }
 
 export async function listEndpoints(db: Db, tenantId: string, f: { limit: number; after?: string }): Promise<EndpointRow[]> {
-  const q = db<EndpointRow>("webhook_endpoints").where({ tenant_id: tenantId }).orderBy("id", "desc").limit(f.limit + 1);
+  const q = db<EndpointRow>("webhook_endpoints").where({ tenant_id: tenantId }).whereNull("deleted_at").orderBy("id", "desc").limit(f.limit + 1);
   if (f.after) q.where("id", "<", f.after);
   return q;
 }
@@ -62,6 +62,7 @@ export async function subscribedEndpoints(db: Db, tenantId: string, type: EventT
   return db("webhook_endpoints")
     .select("id")
     .where({ tenant_id: tenantId, enabled: true })
+    .whereNull("deleted_at")
     .where((q) => q.whereRaw("cardinality(event_types) = 0").orWhereRaw("? = ANY (event_types)", [type]))
     .orderBy("id");
 }
@@ -73,6 +74,7 @@ export async function enabledEndpointsOf(db: Db, tenantIds: string[]): Promise<A
     .select("tenant_id", "id", "event_types")
     .whereIn("tenant_id", tenantIds)
     .where({ enabled: true })
+    .whereNull("deleted_at")
     .orderBy(["tenant_id", "id"]);
 }
 
@@ -86,13 +88,28 @@ export type EndpointPatch = Partial<
 export async function updateEndpoint(db: Db, tenantId: string, id: string, patch: EndpointPatch, now: Date) {
   const [row] = (await db("webhook_endpoints")
     .where({ tenant_id: tenantId, id })
+    .whereNull("deleted_at")
     .update({ ...patch, updated_at: now })
     .returning("*")) as EndpointRow[];
   return row;
 }
 
-export async function deleteEndpoint(db: Db, tenantId: string, id: string): Promise<boolean> {
-  return (await db("webhook_endpoints").where({ tenant_id: tenantId, id }).delete()) > 0;
+/**
+ * Deletes the endpoint: its secrets are wiped and it stops receiving at once (pending deliveries find it gone). The
+ * row stays as a tombstone, so deleting it again is the same 204. False when the tenant never had it.
+ */
+export async function deleteEndpoint(db: Db, tenantId: string, id: string, now: Date): Promise<boolean> {
+  const n = await db("webhook_endpoints")
+    .where({ tenant_id: tenantId, id })
+    .update({
+      deleted_at: db.raw("coalesce(deleted_at, ?::timestamptz)", [now]),
+      enabled: false,
+      secret_enc: "",
+      previous_secret_enc: null,
+      previous_secret_until: null,
+      updated_at: now,
+    });
+  return n > 0;
 }
 
 /** A success ends the endpoint's failing streak. */
@@ -113,6 +130,7 @@ export async function markEndpointFailing(db: Db, tenantId: string, id: string, 
 export async function disableEndpoint(db: Db, tenantId: string, id: string, reason: "gone" | "failing", now: Date) {
   const [row] = (await db("webhook_endpoints")
     .where({ tenant_id: tenantId, id, enabled: true })
+    .whereNull("deleted_at")
     .update({ enabled: false, disabled_reason: reason, updated_at: now })
     .returning("*")) as EndpointRow[];
   return row;

@@ -55,11 +55,27 @@ const PATH_TARGETS: Record<string, Record<string, PathTarget>> = {
   "/v1/calls/{id}": {
     id: { own: (w) => w.api.callId, other: (w) => w.other.callId, unknown: (w) => nope(w.api.callId) },
   },
+  "/v1/webhook-endpoints/{id}": {
+    id: { own: (w) => w.api.endpointId, other: (w) => w.other.endpointId, unknown: (w) => nope(w.api.endpointId) },
+  },
+  "/v1/webhook-endpoints/{id}/rotate-secret": {
+    id: { own: (w) => w.api.endpointId, other: (w) => w.other.endpointId, unknown: (w) => nope(w.api.endpointId) },
+  },
+  "/v1/webhook-endpoints/{id}/deliveries": {
+    id: { own: (w) => w.api.endpointId, other: (w) => w.other.endpointId, unknown: (w) => nope(w.api.endpointId) },
+  },
+  "/v1/events/{id}": {
+    id: { own: (w) => w.api.eventId, other: (w) => w.other.eventId, unknown: (w) => nope(w.api.eventId) },
+  },
+  "/v1/events/{id}/redeliver": {
+    id: { own: (w) => w.api.eventId, other: (w) => w.other.eventId, unknown: (w) => nope(w.api.eventId) },
+  },
 };
 
 // Destructive operations sharing a path with a read get their own target, so the read keeps a live resource.
 const OPERATION_TARGETS: Record<string, Record<string, (w: FuzzWorld) => string>> = {
   "numbers.delete": { id: (w) => w.api.disposableNumberId },
+  "webhookEndpoints.delete": { id: (w) => w.api.disposableEndpointId },
 };
 
 export function pathTarget(operationId: string, pathTemplate: string, param: string): PathTarget {
@@ -92,6 +108,10 @@ export function bodyHints(operationId: string, w: FuzzWorld): ValueHints {
   let turn = 0;
   const person = () => w.people[turn++ % 8]!;
   const byPointer: ValueHints["byPointer"] = {};
+  if (operationId === "webhookEndpoints.create" || operationId === "webhookEndpoints.update") {
+    // A URL the endpoint policy accepts (schema-valid URIs such as urn: ones are refused, rightly, with 422).
+    byPointer["/url"] = () => "http://127.0.0.1:9/fuzz";
+  }
   if (operationId === "numbers.create") {
     byPointer["/appId"] = () => w.api.fixture.app.id;
     byPointer["/numbers"] = () => [w.freshDid()];

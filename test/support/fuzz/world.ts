@@ -24,6 +24,10 @@ export interface TenantWorld {
   numberId: string;
   callId: string;
   callUuid: string;
+  /** A webhook endpoint (pointing at a closed local port: the fuzz server runs no job runner, nothing is sent). */
+  endpointId: string;
+  /** One of the tenant's events (its session's session.created). */
+  eventId: string;
 }
 
 export interface FuzzWorld {
@@ -38,6 +42,7 @@ export interface FuzzWorld {
     disposableKeyId: string;
     disposableSessionId: string;
     disposableNumberId: string;
+    disposableEndpointId: string;
     revokedKey: string;
   };
   /** Another tenant: its ids must answer 404 to the fuzzed tenant. */
@@ -120,7 +125,21 @@ async function tenantWorld(
     200,
   );
   const call = await placeCall(server, fixture, session);
-  return { fixture, session, keyId: key.id, numberId: numbers.data[0]!.id, ...call };
+  const endpoint = await newEndpoint(server, fixture.apiKey);
+  const events = await json<{ data: Array<{ id: string }> }>(
+    await server.request("/v1/events?type=session.created", { apiKey: fixture.apiKey }),
+    "listing events",
+    200,
+  );
+  return { fixture, session, keyId: key.id, numberId: numbers.data[0]!.id, ...call, endpointId: endpoint.id, eventId: events.data[0]!.id };
+}
+
+async function newEndpoint(server: TestServer, apiKey: string): Promise<{ id: string }> {
+  return json(
+    await server.request("/v1/webhook-endpoints", { method: "POST", apiKey, json: { url: "http://127.0.0.1:9/fuzz" } }),
+    "registering a webhook endpoint",
+    201,
+  );
 }
 
 export async function buildWorld(server: TestServer, rng: Rng): Promise<FuzzWorld> {
@@ -141,6 +160,7 @@ export async function buildWorld(server: TestServer, rng: Rng): Promise<FuzzWorl
   const check = await server.request("/v1/api-keys", { apiKey: revoked.secret });
   if (check.status !== 401) throw new Error(`fuzz fixture: a revoked key still works (${check.status})`);
   const disposableSession = await openSession(server, apiWorld.fixture, [people[6]!, people[7]!]);
+  const disposableEndpoint = await newEndpoint(server, apiKey);
   // A DID of its own for numbers.delete, imported into the pool but never allocated before the fuzz starts.
   const [spare] = uniqueDids(1) as [string];
   const imported = await json<{ data: Array<{ id: string }> }>(
@@ -163,6 +183,7 @@ export async function buildWorld(server: TestServer, rng: Rng): Promise<FuzzWorl
       disposableKeyId: disposableKey.id,
       disposableSessionId: disposableSession.id,
       disposableNumberId: imported.data[0]!.id,
+      disposableEndpointId: disposableEndpoint.id,
       revokedKey: revoked.secret,
     },
     other,
