@@ -41,8 +41,6 @@ export async function up(knex: Knex): Promise<void> {
       previous_secret_enc text,
       previous_secret_until timestamptz,
       failing_since timestamptz,
-      -- Deleted endpoints stay as tombstones (hidden from every read), so a repeated DELETE is answered alike.
-      deleted_at timestamptz,
       created_at timestamptz NOT NULL,
       updated_at timestamptz NOT NULL,
       PRIMARY KEY (tenant_id, id)

@@ -10,6 +10,7 @@ import * as jobsOutbox from "./008_jobs_outbox.js";
 import * as tenantKeys from "./009_tenant_keys.js";
 import * as outboxFailures from "./010_outbox_failures.js";
 import * as eventsWebhooks from "./011_events_webhooks.js";
+import * as endpointTombstones from "./012_endpoint_tombstones.js";
 
 // A static list instead of a directory scan, so migrations run the same under tsx, vitest and a bundle.
 const migrations: Record<string, Knex.Migration> = {
@@ -24,6 +25,7 @@ const migrations: Record<string, Knex.Migration> = {
   "009_tenant_keys": tenantKeys,
   "010_outbox_failures": outboxFailures,
   "011_events_webhooks": eventsWebhooks,
+  "012_endpoint_tombstones": endpointTombstones,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -17,6 +17,8 @@ export interface Delivery {
 export interface Reply {
   status: number;
   headers?: Record<string, string>;
+  /** Only for deliveries to this path (one endpoint's); any delivery when absent. */
+  path?: string;
 }
 
 export interface EventReceiver {
@@ -48,7 +50,8 @@ export async function startEventReceiver(): Promise<EventReceiver> {
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
       receiver.deliveries.push({ headers: req.headers, body, event: JSON.parse(body) as Delivery["event"], path: req.url ?? "" });
-      const reply = receiver.replies.shift() ?? receiver.fallback;
+      const at = receiver.replies.findIndex((r) => r.path === undefined || r.path === req.url);
+      const reply = at === -1 ? receiver.fallback : receiver.replies.splice(at, 1)[0]!;
       res.writeHead(reply.status, reply.headers).end();
     });
   });
