@@ -22,7 +22,7 @@ const ALLOWED: Allowed[] = [
     why: "the sweeper finds due sessions of every tenant (sessions_open_expiry); the rest of the statement is by (tenant_id, id)",
   },
   {
-    from: "server/src/stores/maintenance.ts#purgePastRetention",
+    from: "server/src/stores/maintenance.ts#purgeTable",
     table: "tenants",
     sql: /FROM tenants t\s+JOIN LATERAL/,
     why: "the retention purge walks every tenant for its retention setting; each tenant's rows are then read by tenant",
