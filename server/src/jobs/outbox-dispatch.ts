@@ -38,7 +38,7 @@ export function outboxDispatchJob(topics: ReadonlyMap<string, OutboxTopic>, kind
       const specs = await topics.get(row.topic)!.jobsFor(sp, row, deps);
       for (const [i, spec] of specs.entries()) {
         // A dedupe key of the row's own: even a dispatch that somehow ran twice would enqueue nothing twice.
-        await enqueueJob(sp, { tenantId: row.tenant_id, ...spec, dedupeKey: spec.dedupeKey ?? `outbox:${row.tenant_id}:${row.id}:${i}` });
+        await enqueueJob(sp, { tenantId: row.tenant_id, runAt: now, ...spec, dedupeKey: spec.dedupeKey ?? `outbox:${row.tenant_id}:${row.id}:${i}` });
       }
       await markDispatched(sp, row.tenant_id, row.id, specs.length, now);
     });
@@ -60,7 +60,7 @@ export function outboxDispatchJob(topics: ReadonlyMap<string, OutboxTopic>, kind
       const all: NewJob[] = [];
       for (const row of rows) {
         for (const [i, spec] of specsByRow.get(row)!.entries()) {
-          all.push({ tenantId: row.tenant_id, ...spec, dedupeKey: spec.dedupeKey ?? `outbox:${row.tenant_id}:${row.id}:${i}` });
+          all.push({ tenantId: row.tenant_id, runAt: now, ...spec, dedupeKey: spec.dedupeKey ?? `outbox:${row.tenant_id}:${row.id}:${i}` });
         }
       }
       await enqueueJobs(sp, all);

@@ -52,12 +52,13 @@ export async function getEvent(deps: Pick<Deps, "db">, tenantId: string, id: str
 }
 
 /** Queues the event again for every enabled endpoint that wants it: a fresh delivery each, same webhook-id. */
-export async function redeliverEvent(deps: Pick<Deps, "db">, tenantId: string, id: string) {
+export async function redeliverEvent(deps: Pick<Deps, "db" | "clock">, tenantId: string, id: string) {
   return deps.db.transaction(async (trx) => {
     const row = await store.findEvent(trx, tenantId, id);
     if (!row) throw notFound("Event");
     const endpoints = await subscribedEndpoints(trx, tenantId, row.type);
-    for (const e of endpoints) await enqueueJob(trx, deliveryJob(tenantId, row.id, e.id));
+    const now = deps.clock.now();
+    for (const e of endpoints) await enqueueJob(trx, { ...deliveryJob(tenantId, row.id, e.id), runAt: now });
     return { eventId: row.id, endpoints: endpoints.length };
   });
 }
