@@ -46,7 +46,7 @@ export function createApp(deps: Deps): Koa<RequestState> {
   const router = buildRouter(deps);
   // Errors are answered by problemJson; Koa's own handler would only log them a second time.
   app.silent = true;
-  app.use(requestContext(deps.logger));
+  app.use(requestContext(deps.logger, deps.load));
   app.use(problemJson);
   // The carrier posts forms; the API takes JSON. Each side parses only its own kind, so a stray JSON body at a
   // webhook is ignored (and answered in XML) instead of failing as a JSON error.

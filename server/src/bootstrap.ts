@@ -13,6 +13,7 @@ import { createCallLog } from "./services/call-log.js";
 import { createReplayGuard } from "./services/replay-guard.js";
 import { createSigningKeys } from "./crypto/signing-keys.js";
 import { systemResolver, type Resolver } from "./outbound/endpoint-url.js";
+import { createForegroundLoad } from "./time/foreground-load.js";
 
 export interface Runtime {
   deps: Deps;
@@ -76,6 +77,7 @@ export async function buildRuntime(
     replayGuard,
     signingKeys,
     resolver: opts.resolver ?? systemResolver,
+    load: createForegroundLoad(),
   });
   return {
     deps,

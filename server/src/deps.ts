@@ -8,6 +8,7 @@ import type { CallLog } from "./services/call-log.js";
 import type { ReplayGuard } from "./services/replay-guard.js";
 import type { SigningKeys } from "./crypto/signing-keys.js";
 import type { Resolver } from "./outbound/endpoint-url.js";
+import type { ForegroundLoad } from "./time/foreground-load.js";
 
 export interface Clock {
   now(): Date;
@@ -34,4 +35,6 @@ export interface Deps {
   readonly signingKeys: SigningKeys;
   /** DNS for event endpoints' hosts, checked against the address policy at registration and at every connection. */
   readonly resolver: Resolver;
+  /** The requests this process is serving, which background work (event deliveries) yields to. */
+  readonly load: ForegroundLoad;
 }

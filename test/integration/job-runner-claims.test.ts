@@ -54,6 +54,36 @@ describe("claiming", () => {
     expect(most.get(h.kindName("endpoint-2"))).toBe(1);
   });
 
+  it("a runner that yields to foreground load runs only the slots the load leaves, and all of its jobs once it lifts", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const kind: JobKind = {
+      kind: h.kindName("yielding"),
+      transactional: false,
+      async run() {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        await sleep(30);
+        inFlight -= 1;
+      },
+    };
+    const ids: number[] = [];
+    for (let i = 0; i < 12; i++) ids.push((await enqueueJob(db(), { kind: kind.kind })).id);
+    let slots = 1;
+    const runner = h.runnerOn(db(), [kind], [], {
+      concurrency: 6,
+      yieldTo: { backgroundSlots: (max) => Math.min(max, slots), yielding: () => slots < 6 },
+    });
+    await runner.start();
+    await until("some yielded jobs to run", async () => (await h.succeeded(ids)) >= 3);
+    expect(most).toBe(1);
+    slots = 6;
+    await until("every yielded job to succeed", async () => (await h.succeeded(ids)) === ids.length);
+    await runner.stop();
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(6);
+  });
+
   it("a burst under one queue key does not hold back another key's job queued behind it", async () => {
     const kind: JobKind = { kind: h.kindName("burst"), transactional: false, run: () => sleep(100) };
     const longAgo = new Date(Date.now() - 60_000);

@@ -2,12 +2,17 @@ import { randomUUID } from "node:crypto";
 import type { Next } from "koa";
 import type { Logger } from "pino";
 import type { AppContext } from "./context.js";
+import type { ForegroundLoad } from "../time/foreground-load.js";
 
 const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Assigns the request id (a caller's X-Request-Id is kept when sane), a child logger, and logs completion. */
-export function requestContext(logger: Logger) {
+/**
+ * Assigns the request id (a caller's X-Request-Id is kept when sane), a child logger, and logs completion; counts
+ * the request as foreground load, which background work yields to (time/foreground-load.ts).
+ */
+export function requestContext(logger: Logger, load: Pick<ForegroundLoad, "requestStarted" | "requestEnded">) {
   return async function requestContextMiddleware(ctx: AppContext, next: Next) {
+    load.requestStarted();
     const incoming = ctx.get("x-request-id");
     const requestId = VALID_REQUEST_ID.test(incoming) ? incoming : `req_${randomUUID()}`;
     ctx.state.requestId = requestId;
@@ -27,6 +32,7 @@ export function requestContext(logger: Logger) {
     try {
       await next();
     } finally {
+      load.requestEnded();
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       // ctx.path, not ctx.url: query strings may carry an app's URL secret.
       ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, "request");

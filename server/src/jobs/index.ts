@@ -35,6 +35,8 @@ export async function startJobRunner(deps: Deps): Promise<JobRunner> {
   const deliveries = createJobRunner(deps, createJobRegistry([webhookDeliveryJob]), {
     concurrency: deliveryConcurrency,
     stopGraceMs: deps.config.shutdownGraceMs,
+    // Deliveries can wait; callers cannot: a burst of calls leaves them a trickle until it passes.
+    yieldTo: deps.load,
   });
   await runner.start();
   await deliveries.start();

@@ -15,6 +15,7 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Deps } from "../deps.js";
+import type { ForegroundLoad } from "../time/foreground-load.js";
 import * as jobs from "../stores/jobs.js";
 import type { JobRow } from "../stores/jobs.js";
 import { JobAbort, settlesWithin } from "./abort.js";
@@ -35,6 +36,11 @@ export interface RunnerOptions {
   externalLeaseMs?: number;
   /** Jitter source (tests pin it). */
   random?: () => number;
+  /**
+   * Foreground work this runner's jobs give way to: it claims only the slots the load leaves, and while the load
+   * holds it back it claims on its poll rather than as each job finishes. For work that can wait (deliveries).
+   */
+  yieldTo?: Pick<ForegroundLoad, "backgroundSlots" | "yielding">;
 }
 
 export interface JobRunner {
@@ -98,7 +104,8 @@ export function createJobRunner(deps: Deps, registry: JobRegistry, options: Runn
   const after = (ms: number) => new Date(deps.clock.now().getTime() + ms);
 
   async function claim(): Promise<JobRow[]> {
-    const slots = concurrency - running.size;
+    const width = options.yieldTo ? options.yieldTo.backgroundSlots(concurrency) : concurrency;
+    const slots = width - running.size;
     if (slots <= 0 || kindNames.length === 0) return [];
     const { claimed, abandoned } = await claimDueJobs(deps.db, registry, { runnerId: id, now: deps.clock.now(), slots, leaseOf });
     for (const jobId of abandoned) log.warn({ jobId }, "job dead: its last attempt's runner never finished it");
@@ -121,7 +128,7 @@ export function createJobRunner(deps: Deps, registry: JobRegistry, options: Runn
     entry.done = runAttempt(ctx, entry).finally(() => {
       clearTimeout(timeout);
       running.delete(job.id);
-      if (backlog || stopping) wakeLoop();
+      if ((backlog && !options.yieldTo?.yielding()) || stopping) wakeLoop();
     });
     running.set(job.id, entry);
     return entry;

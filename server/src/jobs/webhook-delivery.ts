@@ -113,7 +113,8 @@ export const webhookDeliveryJob: ExternalJobKind = {
       created_at: startedAt,
     });
     if (verdict.outcome === "succeeded") {
-      await endpoints.markEndpointHealthy(deps.db, tenantId, endpointId);
+      // A healthy endpoint's row is not written on every delivery (it would serialise its deliveries on one row).
+      if (endpoint.failing_since !== null) await endpoints.markEndpointHealthy(deps.db, tenantId, endpointId);
       return;
     }
     if (verdict.disable) return disable(deps, endpoint, verdict.disable);
