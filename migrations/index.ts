@@ -11,6 +11,7 @@ import * as tenantKeys from "./009_tenant_keys.js";
 import * as outboxFailures from "./010_outbox_failures.js";
 import * as eventsWebhooks from "./011_events_webhooks.js";
 import * as endpointTombstones from "./012_endpoint_tombstones.js";
+import * as callFlows from "./013_call_flows.js";
 
 // A static list instead of a directory scan, so migrations run the same under tsx, vitest and a bundle.
 const migrations: Record<string, Knex.Migration> = {
@@ -26,6 +27,7 @@ const migrations: Record<string, Knex.Migration> = {
   "010_outbox_failures": outboxFailures,
   "011_events_webhooks": eventsWebhooks,
   "012_endpoint_tombstones": endpointTombstones,
+  "013_call_flows": callFlows,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

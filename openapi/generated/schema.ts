@@ -288,6 +288,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{id}/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Click-to-call; ring a participant from their own masking number, then bridge the other one.
+         * @description Maskline asks the carrier to ring the participant, showing them their own `proxyNumber`; when they answer, the other participant is dialled and sees *their* own `proxyNumber`. The answer is `202` with the call record (`direction: outbound`, `status: initiated`): its course follows in `GET /v1/calls/{id}` and the `call.*` events. Only an open session in which that participant may call (a one-way session: `participants[0]` only) can be used. A carrier refusal is `502 carrier_error` with the carrier's reason; a carrier that does not answer in time leaves the call `status: unknown` (`202`): it may still ring, and it is never placed a second time. Calls placed per second are limited per tenant (`MASKLINE_CALLS_PER_SECOND`).
+         */
+        post: operations["sessions.placeCall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/calls": {
         parameters: {
             query?: never;
@@ -314,6 +334,64 @@ export interface paths {
         };
         /** Get a call record. */
         get: operations["calls.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/recordings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List recordings, newest first. */
+        get: operations["recordings.list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/recordings/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a recording. */
+        get: operations["recordings.get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a recording at the carrier, then here.
+         * @description The carrier's copy goes first; only once the carrier has deleted it (or no longer has it) is it removed here, so a failure never leaves audio at the carrier that Maskline has forgotten. Once deleted, the recording is 404 like any id that never existed.
+         */
+        delete: operations["recordings.delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/recordings/{id}/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream the recording's audio, fetched from the carrier with the app's credentials.
+         * @description The audio is never exposed as a link that works without the tenant's key: Maskline fetches it from the carrier and streams it through.
+         */
+        get: operations["recordings.media"];
         put?: never;
         post?: never;
         delete?: never;
@@ -524,6 +602,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/vobiz/{appId}/pin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The same, with its fields in the query string (method GET). */
+        get: operations["vobiz.pinGet"];
+        put?: never;
+        /** The `<Gather>` action of a single-number PIN call; checks the digits and bridges, asks again, or hangs up. */
+        post: operations["vobiz.pin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vobiz/{appId}/recording": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The same, with its fields in the query string (method GET). */
+        get: operations["vobiz.recordingGet"];
+        put?: never;
+        /** The `<Record>` callback; records the recording (the audio stays at the carrier). */
+        post: operations["vobiz.recording"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vobiz/{appId}/calls/{callId}/answer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The same, with its fields in the query string (method GET). */
+        get: operations["vobiz.outboundAnswerGet"];
+        put?: never;
+        /** A call Maskline placed (click-to-call) was answered; bridges the other participant. */
+        post: operations["vobiz.outboundAnswer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vobiz/{appId}/calls/{callId}/hangup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The same, with its fields in the query string (method GET). */
+        get: operations["vobiz.outboundHangupGet"];
+        put?: never;
+        /** End-of-call notice of a call Maskline placed. */
+        post: operations["vobiz.outboundHangup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -545,7 +695,7 @@ export interface components {
          * @description The stable code of a problem. `x-error-table` gives each code's HTTP status and the problem's `title`, in the enum's order; where several codes share a status, the first is the code of that bare status.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "pool_exhausted" | "idempotency_conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "headers_too_large" | "internal_error" | "unavailable";
+        ErrorCode: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "pool_exhausted" | "idempotency_conflict" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "headers_too_large" | "internal_error" | "carrier_error" | "unavailable";
         Health: {
             /** @enum {string} */
             status: "ok" | "unavailable";
@@ -577,12 +727,17 @@ export interface components {
         };
         /** @description Days ended sessions and call records are kept before they are purged. */
         RetentionDays: number;
+        /** @description Digits in the PINs of new single-number PIN sessions. Longer PINs are harder to guess and let one DID carry more sessions (10^n ÷ 2 each); existing sessions keep theirs. */
+        PinLength: number;
         TenantSettings: {
             /** @default 90 */
             retentionDays: components["schemas"]["RetentionDays"];
+            /** @default 6 */
+            pinLength: components["schemas"]["PinLength"];
         };
         UpdateTenantSettingsRequest: {
             retentionDays?: components["schemas"]["RetentionDays"];
+            pinLength?: components["schemas"]["PinLength"];
         };
         CreateTenantResponse: {
             tenant: components["schemas"]["Tenant"];
@@ -624,6 +779,14 @@ export interface components {
             notAllowed?: string;
             /** @description Maskline cannot decide right now. */
             unavailable?: string;
+            /** @description Spoken before a recorded call is bridged (consent). */
+            recordingNotice?: string;
+            /** @description Asks a caller of a single-number PIN DID for their PIN. */
+            pinPrompt?: string;
+            /** @description After a PIN that names no session of the caller (or no input), before asking again. */
+            pinRetry?: string;
+            /** @description Before hanging up on a caller out of PIN attempts, or locked out after too many wrong PINs. */
+            pinLocked?: string;
         };
         App: {
             id: string;
@@ -634,6 +797,8 @@ export interface components {
             ringTimeoutSeconds: number;
             /** @description The longest a bridged call may last; every `<Dial>` carries it as `timeLimit`. */
             maxCallSeconds: number;
+            /** @description Sessions of this app record their calls unless they say otherwise (`recording`). */
+            recordCalls: boolean;
             messages: components["schemas"]["AppMessages"];
             /** @description Paste into the Vobiz application's Answer URL (method POST). */
             answerUrl: string;
@@ -659,6 +824,8 @@ export interface components {
             ringTimeoutSeconds?: number;
             /** @default 3600 */
             maxCallSeconds?: number;
+            /** @default false */
+            recordCalls?: boolean;
             messages?: components["schemas"]["AppMessages"];
         };
         UpdateAppRequest: {
@@ -669,6 +836,7 @@ export interface components {
             defaultCountry?: components["schemas"]["CountryCode"];
             ringTimeoutSeconds?: number;
             maxCallSeconds?: number;
+            recordCalls?: boolean;
             messages?: components["schemas"]["AppMessages"];
         };
         /** @enum {string} */
@@ -707,6 +875,12 @@ export interface components {
             headroom: number;
             /** @description busiestParticipantSessions ÷ numbers (1 means someone is already at the limit). */
             utilisation: number;
+            /** @description Open, unexpired single-number PIN sessions on the pool (they share DIDs and are not in the figures above). */
+            pinSessions: number;
+            /** @description How many PIN sessions the pool can carry at the tenant's PIN length: each DID takes one per two PINs of its PIN space (numbers × 10^pinLength ÷ 2). */
+            pinCapacity: number;
+            /** @description pinCapacity − pinSessions. */
+            pinHeadroom: number;
         };
         PoolList: {
             data: components["schemas"]["Pool"][];
@@ -714,6 +888,11 @@ export interface components {
         };
         /** @enum {string} */
         SessionMode: "two_way" | "one_way";
+        /**
+         * @description `number`: each participant gets a DID that reaches the other (a pool needs as many DIDs as the busiest person's concurrent sessions). `pin`: both get the same DID and each a PIN to enter after dialling it (one DID carries as many sessions as its PIN space allows).
+         * @enum {string}
+         */
+        SessionRouting: "number" | "pin";
         /** @enum {string} */
         SessionStatus: "open" | "closed" | "expired";
         ParticipantInput: {
@@ -727,11 +906,16 @@ export interface components {
             maskedNumber: string;
             /** @description The masking DID this participant dials, and sees as caller ID. */
             proxyNumber: string;
+            /** @description PIN sessions only, and only in the answer to the create (or an idempotent replay of it): the digits this participant enters after dialling `proxyNumber` to reach the other one. Stored hashed; shown once. */
+            pin?: string;
         };
         Session: {
             id: string;
             status: components["schemas"]["SessionStatus"];
             mode: components["schemas"]["SessionMode"];
+            routing: components["schemas"]["SessionRouting"];
+            /** @description Calls of this session are recorded, after a spoken notice. */
+            recording: boolean;
             pool: string;
             appId: string;
             reference: string | null;
@@ -750,6 +934,10 @@ export interface components {
             participants: components["schemas"]["ParticipantInput"][];
             /** @default two_way */
             mode?: components["schemas"]["SessionMode"];
+            /** @default number */
+            routing?: components["schemas"]["SessionRouting"];
+            /** @description Record this session's calls (after the app's spoken `recordingNotice`). Default: the app's `recordCalls`. */
+            recording?: boolean;
             /** @default 3600 */
             ttlSeconds?: number;
             /** @default default */
@@ -762,10 +950,16 @@ export interface components {
             ttlSeconds?: number;
             metadata?: components["schemas"]["Metadata"];
         };
-        /** @enum {string} */
-        CallDecision: "bridged" | "rejected_unknown_caller" | "rejected_session_closed" | "rejected_session_expired" | "rejected_one_way" | "rejected_invalid_number" | "unavailable";
-        /** @enum {string} */
-        CallStatus: "ringing" | "in-progress" | "completed" | "busy" | "failed" | "timeout" | "no-answer" | "cancel";
+        /**
+         * @description `bridged`: the other participant was dialled. `rejected_*`: why nobody was (`rejected_wrong_pin`: no valid PIN within the call's attempts; `rejected_pin_locked`: the caller is locked out of the DID after three wrong PINs in 15 minutes). `pending`: not decided yet: a PIN call waiting for its digits, or a call Maskline placed before its first participant answered.
+         * @enum {string}
+         */
+        CallDecision: "bridged" | "rejected_unknown_caller" | "rejected_session_closed" | "rejected_session_expired" | "rejected_one_way" | "rejected_invalid_number" | "rejected_wrong_pin" | "rejected_pin_locked" | "pending" | "unavailable";
+        /**
+         * @description The carrier's call status; `initiated`: a call Maskline asked the carrier to place, not yet ringing; `unknown`: the carrier did not answer the request to place it in time, so whether it rings is not known (it is never placed again; its callbacks settle it if it was placed).
+         * @enum {string}
+         */
+        CallStatus: "initiated" | "ringing" | "in-progress" | "completed" | "busy" | "failed" | "timeout" | "no-answer" | "cancel" | "unknown";
         /**
          * @description `inbound`: a person dialled a masking number; `outbound`: a call Maskline asked the carrier to place.
          * @enum {string}
@@ -773,7 +967,8 @@ export interface components {
         CallDirection: "inbound" | "outbound";
         Call: {
             id: string;
-            callUuid: string;
+            /** @description The carrier's CallUUID; null for a placed call the carrier has not named yet. */
+            callUuid: string | null;
             appId: string;
             direction: components["schemas"]["CallDirection"];
             sessionId: string | null;
@@ -800,11 +995,29 @@ export interface components {
             data: components["schemas"]["Call"][];
             nextCursor: components["schemas"]["Cursor"];
         };
+        PlaceCallRequest: {
+            /** @description The participant to ring first; once they answer, the other one is dialled. */
+            participantId: components["schemas"]["ResourceId"];
+        };
+        /** @enum {string} */
+        RecordingFormat: "mp3" | "wav";
+        Recording: {
+            id: string;
+            callId: string;
+            sessionId: string | null;
+            durationSeconds: number | null;
+            format: components["schemas"]["RecordingFormat"];
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        RecordingList: {
+            data: components["schemas"]["Recording"][];
+            nextCursor: components["schemas"]["Cursor"];
+        };
         /**
-         * @description What happened. `data` holds the resource as the API returns it: a `Session` for `session.*`, a `Call` for `call.*`, `{pool, appId}` for `pool.exhausted` (at most once a minute per pool), and the `WebhookEndpoint` for `webhook_endpoint.disabled` (sent to the tenant's other endpoints when the service disables one).
+         * @description What happened. `data` holds the resource as the API returns it: a `Session` for `session.*`, a `Call` for `call.*`, a `Recording` for `recording.completed`, `{pool, appId}` for `pool.exhausted` (at most once a minute per pool), and the `WebhookEndpoint` for `webhook_endpoint.disabled` (sent to the tenant's other endpoints when the service disables one).
          * @enum {string}
          */
-        EventType: "session.created" | "session.updated" | "session.closed" | "session.expired" | "call.started" | "call.answered" | "call.completed" | "pool.exhausted" | "webhook_endpoint.disabled";
+        EventType: "session.created" | "session.updated" | "session.closed" | "session.expired" | "call.started" | "call.answered" | "call.completed" | "recording.completed" | "pool.exhausted" | "webhook_endpoint.disabled";
         SessionEvent: {
             /** @description `evt_…`; also the `webhook-id` header of every delivery of it. */
             id: string;
@@ -816,12 +1029,19 @@ export interface components {
         CallEvent: {
             id: string;
             /**
-             * @description `call.started` carries the decision (`data.decision`); `call.answered` the answer time; `call.completed` the outcome.
+             * @description `call.started` carries the decision (`data.decision`), and is sent when the decision is made: for a PIN call once its digits are judged, for a call Maskline placed once its first participant answers (one nobody answered has no `call.started`); `call.answered` the answer time; `call.completed` the outcome.
              * @enum {string}
              */
             type: "call.started" | "call.answered" | "call.completed";
             createdAt: components["schemas"]["Timestamp"];
             data: components["schemas"]["Call"];
+        };
+        RecordingEvent: {
+            id: string;
+            /** @enum {string} */
+            type: "recording.completed";
+            createdAt: components["schemas"]["Timestamp"];
+            data: components["schemas"]["Recording"];
         };
         PoolExhaustedEvent: {
             id: string;
@@ -842,7 +1062,7 @@ export interface components {
             data: components["schemas"]["WebhookEndpoint"];
         };
         /** @description An event, as listed and as delivered (the delivery's JSON body); discriminated by `type`. */
-        Event: components["schemas"]["SessionEvent"] | components["schemas"]["CallEvent"] | components["schemas"]["PoolExhaustedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"];
+        Event: components["schemas"]["SessionEvent"] | components["schemas"]["CallEvent"] | components["schemas"]["RecordingEvent"] | components["schemas"]["PoolExhaustedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"];
         EventList: {
             data: components["schemas"]["Event"][];
             nextCursor: components["schemas"]["Cursor"];
@@ -969,6 +1189,13 @@ export interface components {
             DialBLegUUID?: string;
             DialBLegDuration?: string;
             DialBLegBillDuration?: string;
+            /** @description What a `<Gather>` collected (the PIN); never stored or logged. */
+            Digits?: string;
+            RecordingID?: string;
+            RecordUrl?: string;
+            RecordingDuration?: string;
+            RecordingDurationMs?: string;
+            RecordingFormat?: string;
         } & {
             [key: string]: string;
         };
@@ -1054,6 +1281,15 @@ export interface components {
         };
         /** @description A dependency is unreachable. */
         Unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The carrier refused or failed the request (`carrier_error`); `detail` gives the carrier's reason (402 out of balance, 429 too many calls, 5xx). Nothing was done at the carrier. */
+        CarrierError: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1796,6 +2032,44 @@ export interface operations {
             429: components["responses"]["RateLimited"];
         };
     };
+    "sessions.placeCall": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeating a request with the same key and body returns the first result; a different body is a 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlaceCallRequest"];
+            };
+        };
+        responses: {
+            /** @description The call, placed (or, with `status` `unknown`, possibly placed). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Call"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            502: components["responses"]["CarrierError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     "calls.list": {
         parameters: {
             query?: {
@@ -1847,6 +2121,112 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+        };
+    };
+    "recordings.list": {
+        parameters: {
+            query?: {
+                sessionId?: components["schemas"]["ResourceId"];
+                callId?: components["schemas"]["ResourceId"];
+                limit?: components["parameters"]["Limit"];
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of recordings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "recordings.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recording. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Recording"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "recordings.delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted at the carrier (or the carrier no longer had it) and here. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            502: components["responses"]["CarrierError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    "recordings.media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The audio. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/mpeg": string;
+                    "audio/wav": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            502: components["responses"]["CarrierError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     "webhooks.jwks": {
@@ -2268,6 +2648,206 @@ export interface operations {
             header?: never;
             path: {
                 appId: components["parameters"]["AppId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["VobizCallback"];
+            };
+        };
+        responses: {
+            200: components["responses"]["VobizXml"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["WebhookFieldsInvalid"];
+            503: components["responses"]["WebhookUnavailable"];
+        };
+    };
+    "vobiz.pinGet": {
+        parameters: {
+            query?: {
+                /** @description The app's URL secret, part of the `answerUrl`/`hangupUrl` given at registration. */
+                k?: components["parameters"]["UrlSecret"];
+                /** @description Which prompt of the call these digits answer (1 to 3), part of the action URL Maskline gave the carrier. */
+                a?: string;
+            };
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["VobizXml"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["WebhookFieldsInvalid"];
+            503: components["responses"]["WebhookUnavailable"];
+        };
+    };
+    "vobiz.pin": {
+        parameters: {
+            query?: {
+                /** @description The app's URL secret, part of the `answerUrl`/`hangupUrl` given at registration. */
+                k?: components["parameters"]["UrlSecret"];
+                /** @description Which prompt of the call these digits answer (1 to 3), part of the action URL Maskline gave the carrier. */
+                a?: string;
+            };
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["VobizCallback"];
+            };
+        };
+        responses: {
+            200: components["responses"]["VobizXml"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["WebhookFieldsInvalid"];
+            503: components["responses"]["WebhookUnavailable"];
+        };
+    };
+    "vobiz.recordingGet": {
+        parameters: {
+            query?: {
+                /** @description The app's URL secret, part of the `answerUrl`/`hangupUrl` given at registration. */
+                k?: components["parameters"]["UrlSecret"];
+            };
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["VobizXml"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["WebhookFieldsInvalid"];
+            503: components["responses"]["WebhookUnavailable"];
+        };
+    };
+    "vobiz.recording": {
+        parameters: {
+            query?: {
+                /** @description The app's URL secret, part of the `answerUrl`/`hangupUrl` given at registration. */
+                k?: components["parameters"]["UrlSecret"];
+            };
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["VobizCallback"];
+            };
+        };
+        responses: {
+            200: components["responses"]["VobizXml"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["WebhookFieldsInvalid"];
+            503: components["responses"]["WebhookUnavailable"];
+        };
+    };
+    "vobiz.outboundAnswerGet": {
+        parameters: {
+            query?: {
+                /** @description The call's own secret, part of the URLs Maskline gave the carrier when it placed the call. */
+                t?: string;
+                /** @description The app's URL secret, part of the `answerUrl`/`hangupUrl` given at registration. */
+                k?: components["parameters"]["UrlSecret"];
+            };
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+                callId: components["schemas"]["ResourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["VobizXml"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["WebhookFieldsInvalid"];
+            503: components["responses"]["WebhookUnavailable"];
+        };
+    };
+    "vobiz.outboundAnswer": {
+        parameters: {
+            query?: {
+                /** @description The call's own secret, part of the URLs Maskline gave the carrier when it placed the call. */
+                t?: string;
+                /** @description The app's URL secret, part of the `answerUrl`/`hangupUrl` given at registration. */
+                k?: components["parameters"]["UrlSecret"];
+            };
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+                callId: components["schemas"]["ResourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["VobizCallback"];
+            };
+        };
+        responses: {
+            200: components["responses"]["VobizXml"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["WebhookFieldsInvalid"];
+            503: components["responses"]["WebhookUnavailable"];
+        };
+    };
+    "vobiz.outboundHangupGet": {
+        parameters: {
+            query?: {
+                /** @description The call's own secret, part of the URLs Maskline gave the carrier when it placed the call. */
+                t?: string;
+                /** @description The app's URL secret, part of the `answerUrl`/`hangupUrl` given at registration. */
+                k?: components["parameters"]["UrlSecret"];
+            };
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+                callId: components["schemas"]["ResourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["VobizXml"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["WebhookFieldsInvalid"];
+            503: components["responses"]["WebhookUnavailable"];
+        };
+    };
+    "vobiz.outboundHangup": {
+        parameters: {
+            query?: {
+                /** @description The call's own secret, part of the URLs Maskline gave the carrier when it placed the call. */
+                t?: string;
+                /** @description The app's URL secret, part of the `answerUrl`/`hangupUrl` given at registration. */
+                k?: components["parameters"]["UrlSecret"];
+            };
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+                callId: components["schemas"]["ResourceId"];
             };
             cookie?: never;
         };

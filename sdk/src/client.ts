@@ -3,6 +3,7 @@ import { Admin } from "./resources/admin.js";
 import { ApiKeys } from "./resources/api-keys.js";
 import { Apps } from "./resources/apps.js";
 import { Calls } from "./resources/calls.js";
+import { Recordings } from "./resources/recordings.js";
 import { Numbers } from "./resources/numbers.js";
 import { Pools } from "./resources/pools.js";
 import { Sessions } from "./resources/sessions.js";
@@ -41,6 +42,7 @@ export class Maskline {
   readonly numbers: Numbers;
   readonly sessions: Sessions;
   readonly calls: Calls;
+  readonly recordings: Recordings;
   readonly pools: Pools;
   readonly settings: Settings;
   readonly webhookEndpoints: WebhookEndpoints;
@@ -70,6 +72,7 @@ export class Maskline {
     this.numbers = new Numbers(http);
     this.sessions = new Sessions(http);
     this.calls = new Calls(http);
+    this.recordings = new Recordings(http);
     this.pools = new Pools(http);
     this.settings = new Settings(http);
     this.webhookEndpoints = new WebhookEndpoints(http);

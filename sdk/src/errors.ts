@@ -98,6 +98,13 @@ export class RateLimitError extends MasklineError {
 export class ServerError extends MasklineError {
   override name = "ServerError";
 }
+/**
+ * 502 `carrier_error`: the carrier refused or failed (out of balance, its own rate limit, an outage); `detail` has its
+ * reason. Not retried by the SDK: nothing was done at the carrier, and asking again at once would not help.
+ */
+export class CarrierError extends ServerError {
+  override name = "CarrierError";
+}
 /** No response: the connection failed or the request timed out (`code` is `timeout` then). `status` is undefined. */
 export class ConnectionError extends MasklineError {
   override name = "ConnectionError";
@@ -118,6 +125,7 @@ const byCode: Partial<Record<ErrorCode, ErrorClass>> = {
   validation_failed: ValidationError,
   rate_limited: RateLimitError,
   internal_error: ServerError,
+  carrier_error: CarrierError,
   unavailable: ServerError,
 };
 

@@ -59,7 +59,11 @@ export const RETRY_CAP_MS = 5_000;
 /** A `Retry-After` longer than this is not waited for: the error is thrown (RateLimitError carries `retryAfter`). */
 export const MAX_RETRY_AFTER_MS = 60_000;
 
-const isRetryableStatus = (status: number): boolean => status === 429 || status >= 500;
+/**
+ * 429 and 5xx, except 502: that is the carrier's answer relayed (`carrier_error`: out of balance, its own rate
+ * limit), which an immediate retry cannot change and, for a call, would only ask it again.
+ */
+const isRetryableStatus = (status: number): boolean => status === 429 || (status >= 500 && status !== 502);
 const nullBodyStatus = (status: number): boolean => status === 204 || status === 205 || status === 304;
 
 export class HttpClient {

@@ -3,6 +3,7 @@ export type { FetchLike, RequestOptions } from "./http.js";
 export { Page, PagePromise, type PageLoader, type PageResponse } from "./pagination.js";
 export {
   AuthenticationError,
+  CarrierError,
   ConflictError,
   ConnectionError,
   IdempotencyConflictError,
@@ -21,6 +22,7 @@ export type { Admin, AdminApiKeys, AdminTenants } from "./resources/admin.js";
 export type { ApiKeys } from "./resources/api-keys.js";
 export type { Apps } from "./resources/apps.js";
 export type { Calls } from "./resources/calls.js";
+export type { Recordings, RecordingMedia } from "./resources/recordings.js";
 export type { Numbers } from "./resources/numbers.js";
 export type { Pools } from "./resources/pools.js";
 export type { Sessions } from "./resources/sessions.js";

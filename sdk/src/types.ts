@@ -47,6 +47,7 @@ export type Pool = Schemas["Pool"];
 export type Session = Schemas["Session"];
 export type SessionStatus = Schemas["SessionStatus"];
 export type SessionMode = Schemas["SessionMode"];
+export type SessionRouting = Schemas["SessionRouting"];
 export type Participant = Schemas["Participant"];
 export type ParticipantInput = Schemas["ParticipantInput"];
 export type CreateSessionRequest = RequestBody<"CreateSessionRequest">;
@@ -55,14 +56,19 @@ export type UpdateSessionRequest = Schemas["UpdateSessionRequest"];
 export type Call = Schemas["Call"];
 export type CallDecision = Schemas["CallDecision"];
 export type CallStatus = Schemas["CallStatus"];
+export type PlaceCallRequest = Schemas["PlaceCallRequest"];
+
+export type Recording = Schemas["Recording"];
+export type RecordingFormat = Schemas["RecordingFormat"];
 
 export type EventType = Schemas["EventType"];
 export type SessionEvent = Schemas["SessionEvent"];
 export type CallEvent = Schemas["CallEvent"];
+export type RecordingEvent = Schemas["RecordingEvent"];
 export type PoolExhaustedEvent = Schemas["PoolExhaustedEvent"];
 export type WebhookEndpointDisabledEvent = Schemas["WebhookEndpointDisabledEvent"];
 /** An event, discriminated by `type`: `if (event.type === "call.started") event.data.decision`. */
-export type Event = SessionEvent | CallEvent | PoolExhaustedEvent | WebhookEndpointDisabledEvent;
+export type Event = SessionEvent | CallEvent | RecordingEvent | PoolExhaustedEvent | WebhookEndpointDisabledEvent;
 export type RedeliveryResult = Schemas["RedeliveryResult"];
 export type WebhookEndpoint = Schemas["WebhookEndpoint"];
 export type WebhookEndpointWithSecret = Schemas["WebhookEndpointWithSecret"];
@@ -89,4 +95,5 @@ export type SessionListParams = Query<"sessions.list">;
 export type CallListParams = Query<"calls.list">;
 export type PoolListParams = Query<"pools.list">;
 export type EventListParams = Query<"events.list">;
+export type RecordingListParams = Query<"recordings.list">;
 export type WebhookDeliveryListParams = Query<"webhookEndpoints.listDeliveries">;

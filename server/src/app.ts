@@ -17,6 +17,8 @@ import { vobizRoutes } from "./routes/vobiz.js";
 import { callRoutes } from "./routes/calls.js";
 import { settingsRoutes } from "./routes/settings.js";
 import { eventRoutes, webhookEndpointRoutes } from "./routes/events.js";
+import { vobizFlowRoutes } from "./routes/vobiz-flows.js";
+import { recordingRoutes } from "./routes/recordings.js";
 
 export const BODY_LIMIT = "64kb";
 
@@ -30,6 +32,8 @@ export function buildRouter(deps: Deps): Router<RequestState> {
   numberRoutes(router, deps);
   poolRoutes(router, deps);
   vobizRoutes(router, deps);
+  vobizFlowRoutes(router, deps);
+  recordingRoutes(router, deps);
   callRoutes(router, deps);
   settingsRoutes(router, deps);
   eventRoutes(router, deps);

@@ -14,6 +14,7 @@ import { createReplayGuard } from "./services/replay-guard.js";
 import { createSigningKeys } from "./crypto/signing-keys.js";
 import { systemResolver, type Resolver } from "./outbound/endpoint-url.js";
 import { createForegroundLoad } from "./time/foreground-load.js";
+import { createVobizRestCarrier, type VobizRestTimeouts } from "./carrier/vobiz-rest.js";
 
 export interface Runtime {
   deps: Deps;
@@ -30,7 +31,8 @@ export async function buildRuntime(
   config: Config,
   // `clock`: tests move time (a session's expiry) instead of sleeping; the service always runs on the system clock.
   // `resolver`: tests point a public-looking name at a private address to prove it is never connected to.
-  opts: { logger?: Logger; migrate?: boolean; clock?: Clock; resolver?: Resolver } = {},
+  // `carrierTimeouts`: tests prove a carrier that never answers in a fraction of a second, not in ten.
+  opts: { logger?: Logger; migrate?: boolean; clock?: Clock; resolver?: Resolver; carrierTimeouts?: VobizRestTimeouts } = {},
 ): Promise<Runtime> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   let resolved = config;
@@ -64,6 +66,13 @@ export async function buildRuntime(
   const poolCache = createPoolCache({ db, kv, logger });
   const callLog = createCallLog({ db, logger });
   const replayGuard = createReplayGuard({ db, kv, logger });
+  const carrier = createVobizRestCarrier({
+    baseUrl: resolved.vobizApiBaseUrl,
+    // Recording media on another origin may be a local address only where tenants' webhooks may be (dev, tests).
+    allowPrivateMedia: resolved.webhookAllowPrivate,
+    ...(opts.carrierTimeouts ? { timeouts: opts.carrierTimeouts } : {}),
+    ...(opts.resolver ? { resolve: opts.resolver } : {}),
+  });
   const deps: Deps = Object.freeze({
     config: resolved,
     db,
@@ -78,6 +87,7 @@ export async function buildRuntime(
     signingKeys,
     resolver: opts.resolver ?? systemResolver,
     load: createForegroundLoad(),
+    carrier,
   });
   return {
     deps,
@@ -85,6 +95,7 @@ export async function buildRuntime(
     async close() {
       // Call rows being written reach Postgres before its pool closes (their requests are still waiting on them).
       await callLog.close().catch((err: unknown) => logger.error({ err }, "call rows in flight not written at shutdown"));
+      carrier.close();
       await appCache.close().catch(() => undefined);
       await poolCache.close().catch(() => undefined);
       await kv.close().catch((err: unknown) => logger.warn({ err }, "closing kv failed"));

@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export const DEFAULT_VOBIZ_API_BASE_URL = "https://api.vobiz.ai/api/v1";
 
 const optionalString = z
   .string()
@@ -32,6 +33,8 @@ const envSchema = z.object({
   MASKLINE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   MASKLINE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   MASKLINE_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).max(1_000_000).default(500),
+  VOBIZ_API_BASE_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  MASKLINE_CALLS_PER_SECOND: z.coerce.number().int().min(0).max(10_000).default(5),
   // At most 29 s: the server checks for stalled requests every half second, so one is cut off within 30 s.
   MASKLINE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(29_000).default(20_000),
 });
@@ -64,6 +67,10 @@ export interface Config {
   readonly rateLimitPerSecond: number;
   /** How long a client may take to send one whole request (headers and body) before it is answered 408. */
   readonly requestTimeoutMs: number;
+  /** The carrier's REST API (calls Maskline places, recordings); no trailing slash. */
+  readonly vobizApiBaseUrl: string;
+  /** Calls a tenant may have Maskline place per second (click-to-call), across replicas; 0 turns the limit off. */
+  readonly callsPerSecond: number;
 }
 
 /** One Ed25519 signing key: its 32-byte seed (base64) and, when the operator named it, its key id. */
@@ -206,5 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     shutdownGraceMs: e.MASKLINE_SHUTDOWN_GRACE_MS,
     rateLimitPerSecond: e.MASKLINE_RATE_LIMIT_PER_SECOND,
     requestTimeoutMs: e.MASKLINE_REQUEST_TIMEOUT_MS,
+    vobizApiBaseUrl: (e.VOBIZ_API_BASE_URL ?? DEFAULT_VOBIZ_API_BASE_URL).replace(/\/+$/, ""),
+    callsPerSecond: e.MASKLINE_CALLS_PER_SECOND,
   });
 }

@@ -9,6 +9,7 @@ import type { ReplayGuard } from "./services/replay-guard.js";
 import type { SigningKeys } from "./crypto/signing-keys.js";
 import type { Resolver } from "./outbound/endpoint-url.js";
 import type { ForegroundLoad } from "./time/foreground-load.js";
+import type { Carrier } from "./carrier/carrier.js";
 
 export interface Clock {
   now(): Date;
@@ -37,4 +38,6 @@ export interface Deps {
   readonly resolver: Resolver;
   /** The requests this process is serving, which background work (event deliveries) yields to. */
   readonly load: ForegroundLoad;
+  /** The carrier's REST API: calls Maskline places, recordings (carrier/vobiz-rest.ts). */
+  readonly carrier: Carrier;
 }

@@ -65,7 +65,15 @@ describe("Content-Encoding", () => {
 
   it("answers a form body that is not validly compressed with 400 bad_request on every carrier webhook", async () => {
     const ops = webhookOperations();
-    expect(ops.map((op) => op.id).sort()).toEqual(["vobiz.answer", "vobiz.dialStatus", "vobiz.hangup"]);
+    expect(ops.map((op) => op.id).sort()).toEqual([
+      "vobiz.answer",
+      "vobiz.dialStatus",
+      "vobiz.hangup",
+      "vobiz.outboundAnswer",
+      "vobiz.outboundHangup",
+      "vobiz.pin",
+      "vobiz.recording",
+    ]);
     for (const op of ops) {
       for (const encoding of ["gzip", "deflate", "br"]) {
         const res = await server.request(concretePath(op.routePath), {

@@ -6,6 +6,7 @@ import { purgeExpiredData } from "../../server/src/jobs/sweeper.js";
 import { SCHEMA_DEFAULTS } from "../../openapi/generated/constants.js";
 
 const DEFAULT_RETENTION_DAYS = SCHEMA_DEFAULTS.TenantSettings.retentionDays;
+const DEFAULT_PIN_LENGTH = SCHEMA_DEFAULTS.TenantSettings.pinLength;
 
 let server: TestServer;
 beforeAll(async () => {
@@ -23,7 +24,7 @@ const patchSettings = (apiKey: string, json: unknown) => server.request("/v1/set
 describe("tenant settings", () => {
   it("reads the spec's default retention for a tenant that never chose", async () => {
     const { apiKey } = await server.createTenant();
-    expect(await getSettings(apiKey)).toEqual({ retentionDays: DEFAULT_RETENTION_DAYS });
+    expect(await getSettings(apiKey)).toEqual({ retentionDays: DEFAULT_RETENTION_DAYS, pinLength: DEFAULT_PIN_LENGTH });
   });
 
   it("changes retention for this tenant only and reads it back", async () => {
@@ -31,12 +32,12 @@ describe("tenant settings", () => {
     const theirs = await server.createTenant();
     const res = await patchSettings(mine.apiKey, { retentionDays: 7 });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ retentionDays: 7 });
-    expect(await getSettings(mine.apiKey)).toEqual({ retentionDays: 7 });
-    expect(await getSettings(theirs.apiKey)).toEqual({ retentionDays: DEFAULT_RETENTION_DAYS });
+    expect(await res.json()).toEqual({ retentionDays: 7, pinLength: DEFAULT_PIN_LENGTH });
+    expect(await getSettings(mine.apiKey)).toEqual({ retentionDays: 7, pinLength: DEFAULT_PIN_LENGTH });
+    expect(await getSettings(theirs.apiKey)).toEqual({ retentionDays: DEFAULT_RETENTION_DAYS, pinLength: DEFAULT_PIN_LENGTH });
     // A second change replaces the first and leaves any other stored setting alone (a key a later version adds).
     await server.deps.db("tenants").where({ id: mine.tenantId }).update({ settings: JSON.stringify({ retentionDays: 7, futureSetting: "kept" }) });
-    expect(await (await patchSettings(mine.apiKey, { retentionDays: 3650 })).json()).toEqual({ retentionDays: 3650 });
+    expect(await (await patchSettings(mine.apiKey, { retentionDays: 3650 })).json()).toEqual({ retentionDays: 3650, pinLength: DEFAULT_PIN_LENGTH });
     const stored = await server.deps.db("tenants").where({ id: mine.tenantId }).first();
     expect(stored.settings).toEqual({ retentionDays: 3650, futureSetting: "kept" });
   });
@@ -102,7 +103,7 @@ describe("tenant settings", () => {
     for (const retentionDays of unusable) {
       const t = await tenantWithPool(server);
       await server.deps.db("tenants").where({ id: t.tenantId }).update({ settings: JSON.stringify({ retentionDays }) });
-      expect(await getSettings(t.apiKey), JSON.stringify(retentionDays)).toEqual({ retentionDays: DEFAULT_RETENTION_DAYS });
+      expect(await getSettings(t.apiKey), JSON.stringify(retentionDays)).toEqual({ retentionDays: DEFAULT_RETENTION_DAYS, pinLength: DEFAULT_PIN_LENGTH });
       tenants.push(t);
     }
     const ids: string[] = [];

@@ -30,6 +30,7 @@ import { createJobRunner, type JobRunner } from "../../server/src/jobs/runner.js
 import { createJobRegistry } from "../../server/src/jobs/kinds.js";
 import { outboxDispatchJob, OUTBOX_DISPATCH_EVERY_MS } from "../../server/src/jobs/outbox-dispatch.js";
 import { eventTopic, webhookDeliveryJob } from "../../server/src/jobs/webhook-delivery.js";
+import { WEBHOOK_DELIVERY_KIND } from "../../server/src/services/events.js";
 
 type Session = Schemas["Session"];
 type Endpoint = Schemas["WebhookEndpoint"];
@@ -60,6 +61,7 @@ beforeAll(async () => {
   // On a database shared with other test files (which run no dispatcher), their events wait undispatched; they are
   // marked done here, or this file's would queue behind thousands of them. Nothing delivers them anyway.
   await server.deps.db("outbox").whereNull("dispatched_at").update({ dispatched_at: new Date(), dispatched_jobs: 0 });
+  await setAsideOthersDeliveries();
   const registry = createJobRegistry([outboxDispatchJob(new Map([[eventTopic.topic, eventTopic]]), dispatcherKind), webhookDeliveryJob]);
   // Jitter pinned to its middle; deliveries' retries are unjittered anyway (RetryAt).
   runner = createJobRunner(server.deps, registry, { random: () => 0.5 });
@@ -71,9 +73,20 @@ beforeAll(async () => {
 afterAll(async () => {
   await runner?.stop();
   await Promise.all(receivers.map((r) => r.close()));
-  if (server) await server.deps.db("jobs").where({ kind: dispatcherKind }).delete();
+  if (server) {
+    await server.deps.db("jobs").where({ kind: dispatcherKind }).delete();
+    await setAsideOthersDeliveries();
+  }
   await server?.stop();
 });
+
+/**
+ * Deliveries no test runs (another file's redelivered events, an earlier run's retries on a shared database) are
+ * marked dead: this file's clock jumps hours, and its runner would otherwise deliver them, to ports long closed.
+ */
+async function setAsideOthersDeliveries() {
+  await server.deps.db("jobs").where({ kind: WEBHOOK_DELIVERY_KIND }).whereIn("status", ["queued", "failed"]).update({ status: "dead", finished_at: new Date() });
+}
 
 /** Runs what is due now, after the second that makes the outbox dispatcher due again. */
 async function deliver(): Promise<void> {

@@ -70,9 +70,10 @@ describe("@maskline/sdk against the server", () => {
     for await (const p of maskline.pools.list({ limit: 1 })) pools.push(p.pool);
     expect(pools).toEqual([defaultPool]);
 
-    expect(await maskline.settings.get()).toEqual({ retentionDays: SCHEMA_DEFAULTS.TenantSettings.retentionDays });
-    expect(await maskline.settings.update({ retentionDays: 30 })).toEqual({ retentionDays: 30 });
-    expect(await maskline.settings.get()).toEqual({ retentionDays: 30 });
+    const pinLength = SCHEMA_DEFAULTS.TenantSettings.pinLength;
+    expect(await maskline.settings.get()).toEqual({ retentionDays: SCHEMA_DEFAULTS.TenantSettings.retentionDays, pinLength });
+    expect(await maskline.settings.update({ retentionDays: 30 })).toEqual({ retentionDays: 30, pinLength });
+    expect(await maskline.settings.get()).toEqual({ retentionDays: 30, pinLength });
 
     // A revoked key is refused at once, as a typed error.
     const extra = await maskline.apiKeys.create({ name: "short-lived" });

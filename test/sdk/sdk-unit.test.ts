@@ -58,6 +58,8 @@ const session = (id: string): Session => ({
   id,
   status: "open",
   mode: "two_way",
+  routing: "number",
+  recording: false,
   pool: "default",
   appId: "app_1",
   reference: null,

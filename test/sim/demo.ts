@@ -6,7 +6,9 @@
  *   MASKLINE_ADMIN_TOKEN  operator token (default: read from $MASKLINE_DATA_DIR/secrets.json, ./.maskline)
  *
  * It also starts a local event receiver and registers it as the tenant's webhook endpoint; that needs the service
- * started with MASKLINE_WEBHOOK_ALLOW_PRIVATE=true (the receiver listens on 127.0.0.1).
+ * started with MASKLINE_WEBHOOK_ALLOW_PRIVATE=true (the receiver listens on 127.0.0.1). Then click-to-call, a
+ * recorded call and a PIN line (demo-flows.ts), with the carrier's REST side simulated on 127.0.0.1:8091: start the
+ * service with VOBIZ_API_BASE_URL=http://127.0.0.1:8091/api/v1 to see all of them.
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -14,6 +16,7 @@ import { join } from "node:path";
 import { Maskline, MasklineError } from "@maskline/sdk";
 import { VobizSimulator, type CallResult } from "./vobiz-simulator.js";
 import { startDemoReceiver, type DemoReceiver } from "./demo-receiver.js";
+import { runCallFlows, startDemoCarrier } from "./demo-flows.js";
 
 const baseUrl = (process.env.MASKLINE_URL ?? `http://localhost:${process.env.PORT ?? 8080}`).replace(/\/$/, "");
 const AGENT = "+919888800001";
@@ -38,6 +41,7 @@ function describe(call: CallResult): string {
     return `Maskline answers <Dial callerId="${call.dial.callerId}"> → rings ${call.dial.numbers.join(", ")}`;
   }
   if (call.kind === "reject") return `Maskline turns the call away: "${(call.speak ?? []).join(" ")}" + <Hangup reason="${call.hangupReason}"/>`;
+  if (call.gather) return `Maskline asks again: "${[...(call.speak ?? []), call.gather.prompt ?? ""].join(" ").trim()}" <Gather numDigits="${call.gather.numDigits}">`;
   return `Maskline answers ${call.kind} (HTTP ${call.status})`;
 }
 
@@ -80,6 +84,8 @@ async function main() {
   }
 
   const carrier = new VobizSimulator({ authToken: vobizToken, answerUrl: app.answerUrl, hangupUrl: app.hangupUrl });
+  const rest = await startDemoCarrier(app.vobizAuthId, vobizToken, say);
+  const extraDids: string[] = [];
   try {
     const session = await maskline.sessions.create({
       participants: [{ number: AGENT, label: "agent" }, { number: CUSTOMER, label: "customer" }],
@@ -127,6 +133,14 @@ async function main() {
       call3.kind === "reject" && call4.kind === "reject";
     say(ok ? "\nThe story holds: masked both ways, strangers turned away, nothing connects after delivery." : "\nThe story did NOT hold.");
     if (!ok) process.exitCode = 1;
+
+    say("\nBeyond the two-row lookup:");
+    const flows = await runCallFlows(
+      { maskline, carrier, rest, appId: app.id, agent: AGENT, customer: CUSTOMER, stranger: STRANGER, say, step, describe, imported: extraDids },
+      5,
+    );
+    say(flows ? "\nThe call flows hold: click-to-call, recording with consent, PIN line." : "\nThe call flows did NOT all hold.");
+    if (!flows) process.exitCode = 1;
     if (eventsOn) {
       // session.created, 4 × call.started, 3 bridged/rejected completions, answers, session.closed: at least 10.
       const expected = 10;
@@ -139,6 +153,8 @@ async function main() {
     }
   } finally {
     await receiver.close();
+    await rest?.close();
+    for (const id of extraDids) await maskline.numbers.delete(id).catch(() => undefined);
     // Release the DIDs so the next demo run can use the same numbers.
     for (const n of imported.data) await maskline.numbers.delete(n.id).catch(() => undefined);
   }

@@ -2,7 +2,9 @@
  * A stand-in for the Vobiz carrier, following docs/carrier-protocol.md exactly, for integration tests and the local demo.
  *
  * It plays the carrier's side of one call: the signed Answer URL request, reading the VobizXML reply the way Vobiz
- * would (malformed XML = cause 8011, non-2xx = 7011), then the `<Dial action>` callback and the hangup notice.
+ * would (malformed XML = cause 8011, non-2xx = 7011), then the `<Gather action>` callback with the caller's digits,
+ * the `<Dial action>` callback, the `<Record callbackUrl>` callback and the hangup notice. Calls placed through the
+ * REST API are driven by the REST side (vobiz-rest-server.ts), which reuses these pieces.
  * Signatures come from the server's own signature module on purpose: the documented test vector pins that module,
  * so sharing it cannot hide a wrong implementation, and the simulator cannot drift from what the server checks.
  * Nothing here can be compared with the real carrier from this machine; where Vobiz's docs are silent the values
@@ -10,7 +12,16 @@
  */
 import { randomInt, randomUUID } from "node:crypto";
 import { computeSignature, signatureBaseUrl } from "../../server/src/vobiz/signature.js";
-import { parseVobizXml, type DialInfo, type ParsedVobizXml, type VobizElement, type VobizXmlKind } from "./vobiz-xml.js";
+import type { VobizRestServer } from "./vobiz-rest-server.js";
+import {
+  parseVobizXml,
+  type DialInfo,
+  type GatherInfo,
+  type ParsedVobizXml,
+  type RecordInfo,
+  type VobizElement,
+  type VobizXmlKind,
+} from "./vobiz-xml.js";
 
 export type HttpMethod = "POST" | "GET";
 export type SignatureMode = "v3" | "v2" | "none";
@@ -87,6 +98,8 @@ export interface CallResult {
   xml: string;
   kind: CallKind;
   dial?: DialInfo;
+  record?: RecordInfo;
+  gather?: GatherInfo;
   speak?: string[];
   hangupReason?: string;
   hangupFirst?: boolean;
@@ -123,6 +136,20 @@ export interface CompleteCallOptions {
 export interface CompleteCallResult {
   dialAction?: SimResponse & { parsed: ParsedVobizXml };
   hangup: SimResponse & { parsed: ParsedVobizXml };
+}
+
+/** A recording the callback reports when no REST simulator keeps it. */
+export interface ReportedRecording {
+  recordingId: string;
+  recordUrl: string;
+  durationSeconds: number;
+}
+
+export interface PostRecordingOptions extends Omit<RequestOptions, "method"> {
+  /** With a VobizRestServer: how long the recording it creates lasts. Default 5 s. */
+  durationMs?: number;
+  /** When the recording stopped (RecordingEndMs). Default now. */
+  endedAt?: Date;
 }
 
 export interface HangupNotice {
@@ -186,6 +213,11 @@ function withQuery(url: string, fields: Record<string, string>): string {
   const query = new URLSearchParams(fields).toString();
   if (query === "") return bare;
   return bare + (bare.includes("?") ? "&" : "?") + query;
+}
+
+/** A verb's `method` attribute as the carrier reads it: GET when it says so, POST otherwise. */
+function methodOf(method: string | undefined): HttpMethod {
+  return method?.toUpperCase() === "GET" ? "GET" : "POST";
 }
 
 export class VobizSimulator {
@@ -323,6 +355,15 @@ export class VobizSimulator {
    * hangup notice; for anything else, only the hangup notice, with a cause matching what happened.
    */
   async completeCall(call: CallResult, opts: CompleteCallOptions = {}): Promise<CompleteCallResult> {
+    const notice = this.hangupNotice(call, opts);
+    const result: Partial<CompleteCallResult> = {};
+    if (call.kind === "dial" && call.dial?.action !== undefined) result.dialAction = await this.sendDialAction(call, opts.dialStatus);
+    const hangup = await this.sendHangup(notice);
+    return { ...result, hangup };
+  }
+
+  /** The end-of-call notice the carrier sends for this call, with a cause matching what its reply did. */
+  hangupNotice(call: CallResult, opts: CompleteCallOptions = {}): HangupNotice {
     const duration = opts.durationSeconds ?? 0;
     const notice: HangupNotice = {
       callUuid: call.callUuid,
@@ -333,28 +374,8 @@ export class VobizSimulator {
       durationSeconds: duration,
     };
     if (opts.extra) notice.extra = opts.extra;
-    const result: Partial<CompleteCallResult> = {};
 
     if (call.kind === "dial" && call.dial) {
-      if (call.dial.action !== undefined) {
-        const status = opts.dialStatus ?? "completed";
-        const outcome = DIAL_OUTCOMES[status];
-        const fields: Record<string, string> = {
-          CallUUID: call.callUuid,
-          From: call.from,
-          To: call.to,
-          Direction: call.direction,
-          CallStatus: "in-progress",
-          DialStatus: status,
-          DialALegUUID: call.callUuid,
-          DialBLegUUID: randomUUID(),
-          DialHangupCause: outcome.cause,
-          DialRingStatus: String(outcome.rang),
-        };
-        const method: HttpMethod = call.dial.method?.toUpperCase() === "GET" ? "GET" : "POST";
-        const res = await this.request(call.dial.action, fields, { method });
-        result.dialAction = { ...res, parsed: parseVobizXml(res.body) };
-      }
       // When the Dial ends (whatever its outcome) and no verb follows, the carrier hangs the caller up normally.
       notice.answered = true;
       notice.hangupCause = opts.hangupCause ?? "NORMAL_CLEARING";
@@ -375,9 +396,87 @@ export class VobizSimulator {
       notice.hangupCause = opts.hangupCause ?? "NORMAL_CLEARING";
       notice.hangupCauseCode = opts.hangupCauseCode ?? 4000;
     }
+    return notice;
+  }
 
-    const hangup = await this.sendHangup(notice);
-    return { ...result, hangup };
+  /** The `<Dial action>` callback once the dialled leg ended with `status`. */
+  async sendDialAction(call: CallResult, status: DialStatus = "completed", opts: RequestOptions = {}): Promise<SimResponse & { parsed: ParsedVobizXml }> {
+    const action = call.dial?.action;
+    if (action === undefined) throw new Error("the reply has no <Dial action>");
+    const outcome = DIAL_OUTCOMES[status];
+    const fields: Record<string, string> = {
+      CallUUID: call.callUuid,
+      From: call.from,
+      To: call.to,
+      Direction: call.direction,
+      CallStatus: "in-progress",
+      DialStatus: status,
+      DialALegUUID: call.callUuid,
+      DialBLegUUID: randomUUID(),
+      DialHangupCause: outcome.cause,
+      DialRingStatus: String(outcome.rang),
+    };
+    const res = await this.request(action, fields, { ...opts, method: methodOf(call.dial?.method) });
+    return { ...res, parsed: parseVobizXml(res.body) };
+  }
+
+  /**
+   * The caller typed `digits` at a `<Gather>`: the signed action callback, read like an answer reply, so a test can
+   * go on with whatever it holds (a Dial, another Gather, a rejection).
+   */
+  async enterDigits(call: CallResult, digits: string, opts: Omit<RequestOptions, "method"> = {}): Promise<CallResult> {
+    const action = call.gather?.action;
+    if (action === undefined) throw new Error("the reply has no <Gather action>");
+    const fields: Record<string, string> = {
+      CallUUID: call.callUuid,
+      From: call.from,
+      To: call.to,
+      Direction: call.direction,
+      CallStatus: "in-progress",
+      Digits: digits,
+      InputType: "dtmf",
+    };
+    if (call.direction === "outbound") Object.assign(fields, { ALegUUID: call.callUuid, ALegRequestUUID: call.callUuid });
+    const res = await this.request(action, fields, { ...opts, method: methodOf(call.gather?.method) });
+    const { callUuid, from, to, direction, startedAt } = call;
+    return { callUuid, from, to, direction, startedAt, ...this.readReply(res), request: res };
+  }
+
+  /**
+   * The `<Record callbackUrl>` callback once the recording stopped. With a VobizRestServer the recording is created
+   * there first (for the account whose token this simulator signs with), so its RecordUrl serves real bytes.
+   */
+  async postRecording(
+    call: CallResult,
+    rest: VobizRestServer | ReportedRecording,
+    opts: PostRecordingOptions = {},
+  ): Promise<SimResponse & { parsed: ParsedVobizXml; recordingId: string; recordUrl: string }> {
+    const record = call.record;
+    if (record?.callbackUrl === undefined) throw new Error("the reply has no <Record callbackUrl>");
+    let reported: { recordingId: string; recordUrl: string; durationMs: number; format: string };
+    if ("addRecording" in rest) {
+      const format = record.fileFormat === "wav" ? "wav" : "mp3";
+      const authId = rest.authIdForToken(this.options.authToken);
+      const created = rest.addRecording({ authId, callUuid: call.callUuid, durationMs: opts.durationMs ?? 5_000, format });
+      reported = { recordingId: created.recordingId, recordUrl: created.recordUrl, durationMs: created.durationMs, format };
+    } else {
+      const format = /\.wav$/i.test(new URL(rest.recordUrl).pathname) ? "wav" : (record.fileFormat ?? "mp3");
+      reported = { recordingId: rest.recordingId, recordUrl: rest.recordUrl, durationMs: rest.durationSeconds * 1000, format };
+    }
+    const end = (opts.endedAt ?? new Date()).getTime();
+    const fields: Record<string, string> = {
+      CallUUID: call.callUuid,
+      RecordingID: reported.recordingId,
+      RecordUrl: reported.recordUrl,
+      RecordingDuration: String(Math.round(reported.durationMs / 1000)),
+      RecordingDurationMs: String(reported.durationMs),
+      RecordingStartMs: String(end - reported.durationMs),
+      RecordingEndMs: String(end),
+      RecordingFormat: reported.format,
+    };
+    const { endedAt: _endedAt, durationMs: _durationMs, ...requestOpts } = opts;
+    const res = await this.request(record.callbackUrl, fields, { ...requestOpts, method: methodOf(record.callbackMethod) });
+    return { ...res, parsed: parseVobizXml(res.body), recordingId: reported.recordingId, recordUrl: reported.recordUrl };
   }
 
   /**
@@ -441,6 +540,8 @@ export class VobizSimulator {
     }
     const out: ReturnType<VobizSimulator["readReply"]> = { ...common, kind: parsed.kind, verbs: parsed.verbs, problems };
     if (parsed.dial) out.dial = parsed.dial;
+    if (parsed.record) out.record = parsed.record;
+    if (parsed.gather) out.gather = parsed.gather;
     if (parsed.speak) out.speak = parsed.speak;
     if (parsed.hangupReason !== undefined) out.hangupReason = parsed.hangupReason;
     if (parsed.hangupFirst !== undefined) out.hangupFirst = parsed.hangupFirst;

@@ -7,7 +7,8 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 
 /**
- * - `dial`: the reply bridges a second leg;
+ * - `dial`: the reply bridges a second leg (whatever comes before the Dial: a Speak, a Record; the kind is the
+ *   call's effect);
  * - `reject`: no Dial, and a Hangup ends the call (with or without a Speak before it);
  * - `empty`: `<Response>` with no verbs (the expected reply to end-of-call notices);
  * - `other`: well-formed but none of the above (e.g. only a Speak, or a Gather);
@@ -34,12 +35,44 @@ export interface DialInfo {
   redirect?: string;
 }
 
+/** The first top-level `<Record>`, as written (absent attributes stay absent: the carrier's defaults apply). */
+export interface RecordInfo {
+  recordSession?: boolean;
+  maxLength?: number;
+  timeout?: number;
+  fileFormat?: string;
+  callbackUrl?: string;
+  callbackMethod?: string;
+  startOnDialAnswer?: boolean;
+  redirect?: boolean;
+  playBeep?: boolean;
+}
+
+/** The first top-level `<Gather>`, as written; `prompt` is the text of its nested `<Speak>`s. */
+export interface GatherInfo {
+  action?: string;
+  method?: string;
+  inputType?: string;
+  numDigits?: number;
+  executionTimeout?: number;
+  /** Seconds, or Plivo's `auto`. */
+  digitEndTimeout?: number | "auto";
+  finishOnKey?: string;
+  redirect?: boolean;
+  log?: boolean;
+  prompt?: string;
+}
+
 export interface ParsedVobizXml {
   kind: VobizXmlKind;
   /** Top-level verbs in document order (empty for invalid XML). */
   verbs: VobizElement[];
   /** From the first `<Dial>`. */
   dial?: DialInfo;
+  /** From the first `<Record>`. */
+  record?: RecordInfo;
+  /** From the first `<Gather>`. */
+  gather?: GatherInfo;
   /** Texts of the top-level `<Speak>` verbs, in order. */
   speak?: string[];
   /** `reason` of the first top-level `<Hangup>`. */
@@ -117,6 +150,16 @@ function positiveInt(s: string | undefined): number | undefined {
   return n > 0 ? n : undefined;
 }
 
+function intIn(s: string | undefined, min: number, max: number): number | undefined {
+  if (s === undefined || !/^\d+$/.test(s)) return undefined;
+  const n = Number(s);
+  return n >= min && n <= max ? n : undefined;
+}
+
+function bool(s: string | undefined): boolean | undefined {
+  return s === "true" ? true : s === "false" ? false : undefined;
+}
+
 function invalid(error: string): ParsedVobizXml {
   return { kind: "invalid_xml", verbs: [], error, problems: [] };
 }
@@ -143,7 +186,35 @@ function checkVerb(verb: VobizElement, problems: string[]): void {
       if (v !== undefined && positiveInt(v) === undefined) problems.push(`${where} ${attr} is not a positive integer: ${v}`);
     }
   }
-  if (verb.name === "Gather" && !verb.attributes.action) problems.push(`${where} requires an action`);
+  if (verb.name === "Gather") checkGather(verb, problems);
+  if (verb.name === "Record") checkRecord(verb, problems);
+}
+
+// Plivo's ranges for GetInput/Gather: a DTMF code of 1-32 digits, 5-60 s to enter it.
+function checkGather(verb: VobizElement, problems: string[]): void {
+  const a = verb.attributes;
+  if (!a.action) problems.push("<Gather> requires an action");
+  if (a.numDigits !== undefined && intIn(a.numDigits, 1, 32) === undefined) problems.push(`<Gather> numDigits must be 1-32, got ${a.numDigits}`);
+  if (a.executionTimeout !== undefined && intIn(a.executionTimeout, 5, 60) === undefined) {
+    problems.push(`<Gather> executionTimeout must be 5-60, got ${a.executionTimeout}`);
+  }
+  for (const attr of ["redirect", "log"]) {
+    const v = a[attr];
+    if (v !== undefined && bool(v) === undefined) problems.push(`<Gather> ${attr} must be true|false, got ${v}`);
+  }
+}
+
+function checkRecord(verb: VobizElement, problems: string[]): void {
+  const a = verb.attributes;
+  for (const attr of ["maxLength", "timeout"]) {
+    const v = a[attr];
+    if (v !== undefined && positiveInt(v) === undefined) problems.push(`<Record> ${attr} is not a positive integer: ${v}`);
+  }
+  for (const attr of ["recordSession", "startOnDialAnswer", "redirect", "playBeep"]) {
+    const v = a[attr];
+    if (v !== undefined && bool(v) === undefined) problems.push(`<Record> ${attr} must be true|false, got ${v}`);
+  }
+  if (a.fileFormat !== undefined && a.fileFormat !== "mp3" && a.fileFormat !== "wav") problems.push(`<Record> fileFormat must be mp3|wav, got ${a.fileFormat}`);
 }
 
 function dialInfo(dial: VobizElement): DialInfo {
@@ -157,6 +228,43 @@ function dialInfo(dial: VobizElement): DialInfo {
   if (a.action !== undefined) info.action = a.action;
   if (a.method !== undefined) info.method = a.method;
   if (a.redirect !== undefined) info.redirect = a.redirect;
+  return info;
+}
+
+/** Sets `key` only when the value is defined, so the info objects list exactly what the XML said. */
+function put<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value !== undefined) target[key] = value;
+}
+
+function recordInfo(record: VobizElement): RecordInfo {
+  const a = record.attributes;
+  const info: RecordInfo = {};
+  put(info, "recordSession", bool(a.recordSession));
+  put(info, "maxLength", positiveInt(a.maxLength));
+  put(info, "timeout", positiveInt(a.timeout));
+  put(info, "fileFormat", a.fileFormat);
+  put(info, "callbackUrl", a.callbackUrl);
+  put(info, "callbackMethod", a.callbackMethod);
+  put(info, "startOnDialAnswer", bool(a.startOnDialAnswer));
+  put(info, "redirect", bool(a.redirect));
+  put(info, "playBeep", bool(a.playBeep));
+  return info;
+}
+
+function gatherInfo(gather: VobizElement): GatherInfo {
+  const a = gather.attributes;
+  const info: GatherInfo = {};
+  put(info, "action", a.action);
+  put(info, "method", a.method);
+  put(info, "inputType", a.inputType);
+  put(info, "numDigits", positiveInt(a.numDigits));
+  put(info, "executionTimeout", positiveInt(a.executionTimeout));
+  put(info, "digitEndTimeout", a.digitEndTimeout === "auto" ? "auto" : positiveInt(a.digitEndTimeout));
+  put(info, "finishOnKey", a.finishOnKey);
+  put(info, "redirect", bool(a.redirect));
+  put(info, "log", bool(a.log));
+  const prompt = gather.children.filter((c) => c.name === "Speak").map((c) => c.text);
+  if (prompt.length > 0) info.prompt = prompt.join(" ");
   return info;
 }
 
@@ -194,6 +302,10 @@ export function parseVobizXml(xml: string): ParsedVobizXml {
     if (hangup.attributes.reason !== undefined) result.hangupReason = hangup.attributes.reason;
     result.hangupFirst = verbs[0] === hangup;
   }
+  const record = verbs.find((v) => v.name === "Record");
+  if (record) result.record = recordInfo(record);
+  const gather = verbs.find((v) => v.name === "Gather");
+  if (gather) result.gather = gatherInfo(gather);
   const dial = verbs.find((v) => v.name === "Dial");
   if (verbs.length === 0) result.kind = "empty";
   else if (dial) {

@@ -10,6 +10,7 @@ import { createApp } from "../../server/src/app.js";
 import { createHttpServer, serveApp } from "../../server/src/http/server.js";
 import { createLogger } from "../../server/src/logging/logger.js";
 import type { Clock, Deps } from "../../server/src/deps.js";
+import type { VobizRestTimeouts } from "../../server/src/carrier/vobiz-rest.js";
 import { TEST_ADMIN_TOKEN, TEST_MASTER_KEY, TEST_SIGNING_KEY, testDatabaseUrl, testRedisUrl } from "./env.js";
 
 export interface TestServer {
@@ -31,6 +32,8 @@ export interface TestServerOptions {
   dataDir?: string;
   /** The server's clock (test/support/clock.ts): expiry tests move time instead of sleeping. */
   clock?: Clock;
+  /** The carrier client's timeouts (a test of a carrier that never answers waits a fraction of a second). */
+  carrierTimeouts?: VobizRestTimeouts;
 }
 
 /** Starts createApp on port 0 against real Postgres/Redis when configured, the embedded default otherwise. */
@@ -65,7 +68,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const logger = createLogger({ level: config.logLevel, destination: sink });
   let runtime: Runtime;
   try {
-    runtime = await buildRuntime(config, { logger, ...(options.clock ? { clock: options.clock } : {}) });
+    runtime = await buildRuntime(config, {
+      logger,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.carrierTimeouts ? { carrierTimeouts: options.carrierTimeouts } : {}),
+    });
   } catch (err) {
     server.close();
     throw err;

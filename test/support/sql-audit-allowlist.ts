@@ -28,6 +28,18 @@ const ALLOWED: Allowed[] = [
     why: "the retention purge walks every tenant for its retention setting; each tenant's rows are then read by tenant",
   },
   {
+    from: "server/src/stores/recordings.ts#recordingsPastRetention",
+    table: "tenants",
+    sql: /FROM tenants t\s+JOIN LATERAL/,
+    why: "the retention purge walks every tenant for its retention setting, then each tenant's recordings by tenant",
+  },
+  {
+    from: "server/src/stores/pin-routes.ts#purgeStaleLockouts",
+    table: "pin_lockouts",
+    sql: /DELETE FROM pin_lockouts WHERE \(tenant_id, number_id, caller_bidx\) IN/,
+    why: "PIN lockout rows untouched for a day hold nothing live, whatever their tenant",
+  },
+  {
     from: "server/src/stores/maintenance.ts#purgePastRetention",
     table: "idempotency_keys",
     sql: /delete from "idempotency_keys" where "created_at" </,

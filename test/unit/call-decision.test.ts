@@ -15,6 +15,8 @@ const NOW = new Date("2026-03-01T10:00:00Z");
 const LATER = new Date("2026-03-01T11:00:00Z");
 const EARLIER = new Date("2026-03-01T09:00:00Z");
 const DIAL_STATUS_URL = "https://masking.example.com/v1/vobiz/app_1/dial-status?k=s3cret";
+const RECORDING_URL = "https://masking.example.com/v1/vobiz/app_1/recording?k=s3cret";
+const PIN_URL = "https://masking.example.com/v1/vobiz/app_1/pin?k=s3cret&a=1";
 
 const active = (over: Partial<ActiveRoute> = {}): ActiveRoute => ({
   sessionId: "ses_1",
@@ -26,6 +28,7 @@ const active = (over: Partial<ActiveRoute> = {}): ActiveRoute => ({
   otherParticipantId: "par_b",
   otherNumber: "+919888800002",
   otherDid: "+919000000002",
+  recording: false,
   ...over,
 });
 
@@ -43,7 +46,7 @@ const input = (over: Partial<DecideCallInput> = {}): DecideCallInput => ({
   active: null,
   ended: null,
   now: NOW,
-  app: { ringTimeoutSeconds: 25, maxCallSeconds: 3600, messages: {}, dialStatusUrl: DIAL_STATUS_URL },
+  app: { ringTimeoutSeconds: 25, maxCallSeconds: 3600, messages: {}, dialStatusUrl: DIAL_STATUS_URL, recordingUrl: RECORDING_URL, pinUrl: PIN_URL },
   ...over,
 });
 
@@ -78,7 +81,7 @@ describe("decideCall", () => {
   });
 
   it("bounds every bridge by the app's maxCallSeconds (timeLimit)", () => {
-    const app = { ringTimeoutSeconds: 25, maxCallSeconds: 90, messages: {}, dialStatusUrl: DIAL_STATUS_URL };
+    const app = { ringTimeoutSeconds: 25, maxCallSeconds: 90, messages: {}, dialStatusUrl: DIAL_STATUS_URL, recordingUrl: RECORDING_URL, pinUrl: PIN_URL };
     expect(parseVobizXml(xmlOf(decideCall(input({ app, active: active() })))).dial?.timeLimit).toBe(90);
   });
 
@@ -140,14 +143,14 @@ describe("decideCall", () => {
 
   it("uses the app's messages, escaped so the XML stays valid", () => {
     const messages = { notInService: "Nope & <never>", sessionEnded: "Order 'done' & \"dusted\"", notAllowed: "Not you <3" };
-    const app = { ringTimeoutSeconds: 30, maxCallSeconds: 3600, messages, dialStatusUrl: DIAL_STATUS_URL };
+    const app = { ringTimeoutSeconds: 30, maxCallSeconds: 3600, messages, dialStatusUrl: DIAL_STATUS_URL, recordingUrl: RECORDING_URL, pinUrl: PIN_URL };
     expectReject(xmlOf(decideCall(input({ app }))), messages.notInService);
     expectReject(xmlOf(decideCall(input({ app, ended: endedRoute() }))), messages.sessionEnded);
     expectReject(xmlOf(decideCall(input({ app, active: active({ sessionMode: "one_way", callerPosition: 1 }) }))), messages.notAllowed);
   });
 
   it("escapes the action URL's query string", () => {
-    const app = { ringTimeoutSeconds: 30, maxCallSeconds: 3600, messages: {}, dialStatusUrl: "https://h.example/x?k=a&b=<c>" };
+    const app = { ringTimeoutSeconds: 30, maxCallSeconds: 3600, messages: {}, dialStatusUrl: "https://h.example/x?k=a&b=<c>", recordingUrl: RECORDING_URL, pinUrl: PIN_URL };
     const out = decideCall(input({ app, active: active() }));
     expect(parseVobizXml(xmlOf(out)).dial?.action).toBe("https://h.example/x?k=a&b=<c>");
   });
@@ -164,5 +167,29 @@ describe("messages", () => {
     const parsed = parseVobizXml(unavailableReply(null));
     expect(parsed).toMatchObject({ kind: "reject", hangupReason: "rejected", speak: [DEFAULT_MESSAGES.unavailable], problems: [] });
     expect(parseVobizXml(unavailableReply({ unavailable: "Back soon & thanks" })).speak).toEqual(["Back soon & thanks"]);
+  });
+});
+
+describe("consent and PIN prompts", () => {
+  it("a recording session's bridge says the notice, then records the whole call (its limits the call's own), then dials", () => {
+    const out = decideCall(input({ active: active({ recording: true }) }));
+    const parsed = parseVobizXml(xmlOf(out));
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.verbs.map((v) => v.name)).toEqual(["Speak", "Record", "Dial"]);
+    expect(parsed.speak).toEqual([DEFAULT_MESSAGES.recordingNotice]);
+    expect(parsed.record).toMatchObject({ recordSession: true, maxLength: 3600, timeout: 3600, callbackUrl: RECORDING_URL });
+    expect(parsed.dial).toMatchObject({ callerId: "+919000000002", numbers: ["+919888800002"] });
+    // A session that does not record says nothing of it.
+    expect(parseVobizXml(xmlOf(decideCall(input({ active: active() })))).verbs.map((v) => v.name)).toEqual(["Dial"]);
+  });
+
+  it("a caller with no pairing on a PIN DID is asked for a PIN, the decision pending, the digits kept out of the carrier's logs", () => {
+    const out = decideCall(input({ pinDid: { numDigits: 6 } }));
+    expect(out).toMatchObject({ decision: "pending", sessionId: null });
+    const parsed = parseVobizXml(xmlOf(out));
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.gather).toMatchObject({ action: PIN_URL, numDigits: 6, log: false, inputType: "dtmf", prompt: DEFAULT_MESSAGES.pinPrompt });
+    // A pairing on the DID wins over the PIN prompt.
+    expect(decideCall(input({ pinDid: { numDigits: 6 }, active: active() })).decision).toBe("bridged");
   });
 });

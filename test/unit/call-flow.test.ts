@@ -111,3 +111,34 @@ describe("call flow: the terminal state", () => {
     expect(stateAfter(ended, hangup("busy"))).toEqual({ step: "ended", status: "busy" });
   });
 });
+
+describe("the call flows' steps", () => {
+  const gather: CallOutcome = {
+    decision: "pending",
+    action: { kind: "gather", preface: null, prompt: "PIN?", actionUrl: "https://masking.example.com/v1/vobiz/app_1/pin?k=s&a=1", numDigits: 6 },
+    sessionId: null,
+    fromParticipantId: null,
+    toParticipantId: null,
+  };
+  const digits = (outcome: CallOutcome, attempt: number): CallEvent => ({ type: "digits", outcome, attempt });
+
+  it("a PIN prompt gathers; its digits bridge, refuse, or ask again for the next attempt", () => {
+    const gathering = stateAfter(CALL_ARRIVED, answer(gather));
+    expect(gathering).toEqual({ step: "gathering", attempt: 1, status: "ringing" });
+    expect(stateAfter(gathering, digits(gather, 1))).toEqual({ step: "gathering", attempt: 2, status: "ringing" });
+    expect(stateAfter(gathering, digits(bridged, 1)).step).toBe("bridging");
+    expect(stateAfter(gathering, digits(refusal("rejected_wrong_pin", {}), 1))).toMatchObject({ step: "rejected", decision: "rejected_wrong_pin" });
+  });
+
+  it("digits for another attempt, or for a call not asking for a PIN, are refused as transitions", () => {
+    const gathering = stateAfter(CALL_ARRIVED, answer(gather));
+    expect(advanceCall(gathering, digits(bridged, 2)).ok).toBe(false);
+    expect(advanceCall(bridging, digits(bridged, 1)).ok).toBe(false);
+  });
+
+  it("a placed call is answered once its first leg picks up, and a hangup ends one nobody answered", () => {
+    const placing: CallState = { step: "placing", status: "initiated" };
+    expect(stateAfter(placing, answer(bridged)).step).toBe("bridging");
+    expect(stateAfter(placing, hangup("no-answer"))).toEqual({ step: "ended", status: "no-answer" });
+  });
+});

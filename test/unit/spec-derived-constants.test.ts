@@ -40,6 +40,7 @@ describe("constants derived from openapi.yaml", () => {
       defaultCountry: schemas.CreateAppRequest.properties.defaultCountry.default,
       ringTimeoutSeconds: schemas.CreateAppRequest.properties.ringTimeoutSeconds.default,
       maxCallSeconds: schemas.CreateAppRequest.properties.maxCallSeconds.default,
+      recordCalls: schemas.CreateAppRequest.properties.recordCalls.default,
     });
     expect(SCHEMA_DEFAULTS.CreateSessionRequest.ttlSeconds).toBe(schemas.CreateSessionRequest.properties.ttlSeconds.default);
     expect(SCHEMA_DEFAULTS.TenantSettings.retentionDays).toBe(schemas.TenantSettings.properties.retentionDays.default);

@@ -1,6 +1,6 @@
 import type { RequestOptions } from "../http.js";
 import type { PagePromise } from "../pagination.js";
-import type { components, CreateSessionRequest, Session, SessionListParams, UpdateSessionRequest } from "../types.js";
+import type { Call, components, CreateSessionRequest, PlaceCallRequest, Session, SessionListParams, UpdateSessionRequest } from "../types.js";
 import { APIResource } from "./base.js";
 
 /** Masked sessions between two people. */
@@ -32,6 +32,18 @@ export class Sessions extends APIResource {
   update(id: string, body: UpdateSessionRequest, opts?: RequestOptions): Promise<Session> {
     return this.call(opts, (init) =>
       this.http.api.PATCH("/v1/sessions/{id}", { params: { path: { id } }, body, ...init }),
+    );
+  }
+
+  /**
+   * `POST /v1/sessions/{id}/calls` (click-to-call): rings `participantId` from their own masking number, then bridges
+   * the other participant. Resolves to the call (`status` `initiated`, or `unknown` if the carrier did not answer in
+   * time: it is never placed twice); a carrier refusal throws `CarrierError`. The automatic Idempotency-Key makes
+   * the SDK's own retries safe.
+   */
+  placeCall(id: string, body: PlaceCallRequest, opts?: RequestOptions): Promise<Call> {
+    return this.call(opts, (init) =>
+      this.http.api.POST("/v1/sessions/{id}/calls", { params: { path: { id } }, body, ...init }),
     );
   }
 

@@ -15,7 +15,16 @@ import { sessionStatusAt, type SessionStatus } from "./session-state.js";
 export { DEFAULT_MESSAGES } from "./messages.js";
 
 export type CallDecision = components["schemas"]["CallDecision"];
-export type RejectDecision = Exclude<CallDecision, "bridged" | "unavailable">;
+export type RejectDecision = Exclude<CallDecision, "bridged" | "unavailable" | "pending">;
+
+/** Consent first: the notice is spoken, then the whole bridged call is recorded, then the Dial. */
+export interface RecordingStep {
+  notice: string;
+  /** Where the carrier posts the finished recording. */
+  callbackUrl: string;
+  /** Both the recording's length limit and its silence timeout (the carrier's 60 s defaults would cut calls short). */
+  maxSeconds: number;
+}
 
 /** What the carrier is told to do with the call. */
 export type CallAction =
@@ -29,8 +38,12 @@ export type CallAction =
       timeLimitSeconds: number;
       /** Where the carrier reports the Dial's outcome (the dial-status callback). */
       actionUrl: string;
+      /** Set when the session records its calls. */
+      recording?: RecordingStep | null;
     }
-  | { kind: "refuse"; message: string };
+  | { kind: "refuse"; message: string }
+  /** Ask for a PIN: `preface` (if any) is said first, then `prompt` while the digits are collected. */
+  | { kind: "gather"; preface: string | null; prompt: string; actionUrl: string; numDigits: number };
 
 const MESSAGE_FOR: Record<RejectDecision, MessageKey> = {
   rejected_unknown_caller: "notInService",
@@ -38,6 +51,8 @@ const MESSAGE_FOR: Record<RejectDecision, MessageKey> = {
   rejected_session_closed: "sessionEnded",
   rejected_session_expired: "sessionEnded",
   rejected_one_way: "notAllowed",
+  rejected_wrong_pin: "pinLocked",
+  rejected_pin_locked: "pinLocked",
 };
 
 /** The caller's active pairing on the dialled DID, and the other participant of that session. */
@@ -53,6 +68,8 @@ export interface ActiveRoute {
   otherNumber: string;
   /** The DID the other participant sees calls from this caller on: the Dial's callerId. */
   otherDid: string;
+  /** The session records its calls. */
+  recording: boolean;
 }
 
 /** The caller's most recent ended pairing on the dialled DID (reject path only). */
@@ -68,6 +85,15 @@ export interface CallSettings {
   maxCallSeconds: number;
   messages: AppMessages | null | undefined;
   dialStatusUrl: string;
+  /** The `<Record callbackUrl>` of recorded calls. */
+  recordingUrl: string;
+  /** The `<Gather action>` of a PIN call's first prompt. */
+  pinUrl: string;
+}
+
+/** The dialled DID carries open PIN sessions: a caller with no pairing on it is asked for a PIN. */
+export interface PinDid {
+  numDigits: number;
 }
 
 export interface DecideCallInput {
@@ -76,11 +102,14 @@ export interface DecideCallInput {
   to: string | null;
   active: ActiveRoute | null;
   ended: EndedRoute | null;
+  /** Set when the DID carries live PIN sessions (looked up only when there is no active pairing). */
+  pinDid?: PinDid | null;
   now: Date;
   app: CallSettings;
 }
 
 export interface CallOutcome {
+  /** `pending` while a PIN is being asked for: the digits callback decides. */
   decision: Exclude<CallDecision, "unavailable">;
   action: CallAction;
   /** Null when the caller matched no session. */
@@ -112,6 +141,28 @@ export function refusal(
   };
 }
 
+/** The consent notice and recording step for a session that records, else null. */
+export function recordingStep(recording: boolean, app: Pick<CallSettings, "messages" | "recordingUrl" | "maxCallSeconds">): RecordingStep | null {
+  if (!recording) return null;
+  return { notice: messageFor(app.messages, "recordingNotice"), callbackUrl: app.recordingUrl, maxSeconds: app.maxCallSeconds };
+}
+
+/** The Dial to the other participant, who sees `callerId`; recorded after the notice when the session records. */
+export function bridgeTo(
+  other: { number: string; callerId: string; recording: boolean },
+  app: CallSettings,
+): Extract<CallAction, { kind: "bridge" }> {
+  return {
+    kind: "bridge",
+    callerId: other.callerId,
+    number: other.number,
+    timeoutSeconds: app.ringTimeoutSeconds,
+    timeLimitSeconds: app.maxCallSeconds,
+    actionUrl: app.dialStatusUrl,
+    recording: recordingStep(other.recording, app),
+  };
+}
+
 export function decideCall(input: DecideCallInput): CallOutcome {
   const { app, now } = input;
   if (input.from === null || input.to === null) return refusal("rejected_invalid_number", app.messages);
@@ -124,17 +175,21 @@ export function decideCall(input: DecideCallInput): CallOutcome {
     if (route.sessionMode === "one_way" && route.callerPosition !== 0) return refusal("rejected_one_way", app.messages, route);
     return {
       decision: "bridged",
-      action: {
-        kind: "bridge",
-        callerId: route.otherDid,
-        number: route.otherNumber,
-        timeoutSeconds: app.ringTimeoutSeconds,
-        timeLimitSeconds: app.maxCallSeconds,
-        actionUrl: app.dialStatusUrl,
-      },
+      action: bridgeTo({ number: route.otherNumber, callerId: route.otherDid, recording: route.recording }, app),
       sessionId: route.sessionId,
       fromParticipantId: route.callerParticipantId,
       toParticipantId: route.otherParticipantId,
+    };
+  }
+
+  // No pairing of this caller on a DID that carries PIN sessions: the PIN decides, in the digits callback.
+  if (input.pinDid) {
+    return {
+      decision: "pending",
+      action: { kind: "gather", preface: null, prompt: messageFor(app.messages, "pinPrompt"), actionUrl: app.pinUrl, numDigits: input.pinDid.numDigits },
+      sessionId: null,
+      fromParticipantId: null,
+      toParticipantId: null,
     };
   }
 

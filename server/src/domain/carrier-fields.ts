@@ -22,6 +22,8 @@ export type CarrierFields = Readonly<Partial<Record<CarrierFieldName, string>>>;
 
 /** Longer than any carrier value we read (CallUUIDs are 36, causes a few dozen characters). */
 export const MAX_FIELD_LENGTH = 256;
+/** A recording's URL at the carrier (signed storage URLs run long); read, never fetched from this field. */
+export const MAX_URL_FIELD_LENGTH = 2048;
 /** Longer than any carrier's call id; a longer one is not a call we could have answered. */
 export const MAX_CALL_UUID_LENGTH = 128;
 
@@ -47,7 +49,7 @@ export function readCarrierFields(source: unknown): { fields: CarrierFields; pro
     const raw = record[name];
     const value = Array.isArray(raw) ? raw[0] : raw;
     if (typeof value !== "string") continue;
-    const max = name === "CallUUID" ? MAX_CALL_UUID_LENGTH : MAX_FIELD_LENGTH;
+    const max = name === "CallUUID" ? MAX_CALL_UUID_LENGTH : name === "RecordUrl" ? MAX_URL_FIELD_LENGTH : MAX_FIELD_LENGTH;
     if (value.length > max) problems.push({ field: name, message: `is longer than ${max} characters` });
     else if (!value.isWellFormed()) problems.push({ field: name, message: "is not well-formed text" });
     else if (CONTROL.test(value)) problems.push({ field: name, message: "contains a control character" });

@@ -11,18 +11,24 @@ export const DEFAULT_RETENTION_DAYS: number = SCHEMA_DEFAULTS.TenantSettings.ret
 
 /** The retention a tenant may choose (components.schemas.RetentionDays). */
 const RETENTION_LIMITS = PROPERTY_LIMITS.TenantSettings.retentionDays;
+/** Digits in new PIN sessions' PINs unless the tenant chose otherwise (components.schemas.PinLength). */
+export const DEFAULT_PIN_LENGTH: number = SCHEMA_DEFAULTS.TenantSettings.pinLength;
+const PIN_LENGTH_LIMITS = PROPERTY_LIMITS.TenantSettings.pinLength;
 
 export type TenantSettings = components["schemas"]["TenantSettings"];
+
+function integerWithin(value: unknown, limits: { minimum: number; maximum: number }): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= limits.minimum && value <= limits.maximum;
+}
 
 /** The settings in force, from what is stored; anything unusable there reads as the default. */
 export function effectiveSettings(stored: Readonly<Record<string, unknown>> | null | undefined): TenantSettings {
   const retention = stored?.retentionDays;
-  const usable =
-    typeof retention === "number" &&
-    Number.isInteger(retention) &&
-    retention >= RETENTION_LIMITS.minimum &&
-    retention <= RETENTION_LIMITS.maximum;
-  return { retentionDays: usable ? retention : DEFAULT_RETENTION_DAYS };
+  const pinLength = stored?.pinLength;
+  return {
+    retentionDays: integerWithin(retention, RETENTION_LIMITS) ? retention : DEFAULT_RETENTION_DAYS,
+    pinLength: integerWithin(pinLength, PIN_LENGTH_LIMITS) ? pinLength : DEFAULT_PIN_LENGTH,
+  };
 }
 
 /**

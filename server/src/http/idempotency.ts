@@ -4,6 +4,7 @@ import {
   DEFAULT_CLAIM_TIMING,
   acquireIdempotencyKey,
   type IdempotencyRef,
+  type SettlingResult,
   type StoreResult,
 } from "../services/idempotency.js";
 import type { AppContext } from "./context.js";
@@ -16,6 +17,19 @@ import type { OperationSpec } from "./openapi.js";
 export function storeResult<T>(ctx: AppContext, status: number): StoreResult<T> | undefined {
   const claim = ctx.state.idempotencyClaim;
   return claim && ((trx, body) => claim.complete(trx, status, body));
+}
+
+/** For a route whose service settles its result after committing (see SettlingResult). */
+export function settlingResult<T>(ctx: AppContext, status: number): SettlingResult<T> | undefined {
+  const claim = ctx.state.idempotencyClaim;
+  if (!claim) return undefined;
+  return {
+    store: (trx, body) => claim.complete(trx, status, body),
+    async replace(trx, body) {
+      if (!(await claim.replace(trx, status, body))) ctx.state.log.warn("idempotent result not replaced: its claim was taken over");
+    },
+    withdraw: () => claim.withdraw(),
+  };
 }
 
 function canonical(value: unknown): string {

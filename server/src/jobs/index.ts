@@ -9,8 +9,9 @@ import { createJobRunner, type JobRunner } from "./runner.js";
 import { outboxDispatchJob } from "./outbox-dispatch.js";
 import { retentionPurgeJob, sessionExpiryJob } from "./sweeper.js";
 import { eventTopic, webhookDeliveryJob } from "./webhook-delivery.js";
+import { recordingDeleteJob } from "./recording-delete.js";
 
-const builtInKinds: JobKind[] = [sessionExpiryJob, retentionPurgeJob];
+const builtInKinds: JobKind[] = [sessionExpiryJob, retentionPurgeJob, recordingDeleteJob];
 const builtInTopics: OutboxTopic[] = [eventTopic];
 
 export type { JobRunner } from "./runner.js";

@@ -5,7 +5,10 @@
 import type { Knex } from "knex";
 import type { Deps } from "../deps.js";
 import { expireDueSessions, purgePastRetention } from "../stores/maintenance.js";
-import { purgeFinishedJobs } from "../stores/jobs.js";
+import { enqueueOrRevive, purgeFinishedJobs } from "../stores/jobs.js";
+import { recordingsPastRetention } from "../stores/recordings.js";
+import { purgeStaleLockouts } from "../stores/pin-routes.js";
+import { recordingDeletion } from "./recording-delete.js";
 import { purgeDispatchedOutbox } from "../stores/outbox.js";
 import { DEFAULT_RETENTION_DAYS } from "../domain/tenant-settings.js";
 import { recordSessionsExpired } from "../services/sessions.js";
@@ -21,10 +24,15 @@ export const SUCCEEDED_JOBS_KEPT_MS = 7 * DAY_MS;
 export const DEAD_JOBS_KEPT_MS = 30 * DAY_MS;
 /** A dispatched outbox row has done its work (its jobs carry what they need); kept a day for inspection. */
 export const DISPATCHED_OUTBOX_KEPT_MS = DAY_MS;
+/** A PIN lockout row untouched this long holds no live lockout and no failure still counting (15 minutes each). */
+const PIN_LOCKOUTS_KEPT_MS = DAY_MS;
 
 export interface PurgeCounts {
   sessions: number;
   calls: number;
+  /** Recordings whose deletion at the carrier (then here) was queued. */
+  recordings: number;
+  pinLockouts: number;
   events: number;
   idempotencyKeys: number;
   nonces: number;
@@ -45,11 +53,17 @@ export async function expireSessionsIn(trx: Knex.Transaction, now: Date): Promis
 
 /** Deletes what is past the tenants' retention (privacy by design), and the runner's own finished rows. */
 export async function purgeIn(trx: Knex.Transaction, now: Date): Promise<PurgeCounts> {
+  // Recordings first: their audio is at the carrier, so each is a job that deletes it there before its row goes;
+  // their calls are purged once they have none left.
+  const old = await recordingsPastRetention(trx, now, DEFAULT_RETENTION_DAYS, PURGE_BATCH);
+  // A deletion that died (the carrier refused it for days) is tried afresh: the recording must go in the end.
+  for (const r of old) await enqueueOrRevive(trx, { ...recordingDeletion(r.tenant_id, r.id), runAt: now });
   const data = await purgePastRetention(trx, now, DEFAULT_RETENTION_DAYS, PURGE_BATCH);
   const t = now.getTime();
+  const pinLockouts = await purgeStaleLockouts(trx, new Date(t - PIN_LOCKOUTS_KEPT_MS), PURGE_BATCH);
   const jobs = await purgeFinishedJobs(trx, new Date(t - SUCCEEDED_JOBS_KEPT_MS), new Date(t - DEAD_JOBS_KEPT_MS), PURGE_BATCH);
   const outbox = await purgeDispatchedOutbox(trx, new Date(t - DISPATCHED_OUTBOX_KEPT_MS), PURGE_BATCH);
-  return { ...data, jobs, outbox };
+  return { ...data, recordings: old.length, pinLockouts, jobs, outbox };
 }
 
 export const sessionExpiryJob: TransactionalJobKind = {
@@ -75,7 +89,7 @@ export const retentionPurgeJob: TransactionalJobKind = {
     const now = deps.clock.now();
     const purged = await purgeIn(trx, now);
     if (Object.values(purged).some((n) => n > 0)) deps.logger.info({ purged }, "data past retention purged");
-    const more = Object.values(purged).some((n) => n >= PURGE_BATCH);
+    const more = Object.entries(purged).some(([what, n]) => what !== "recordings" && n >= PURGE_BATCH);
     return more ? { runAgainAt: now } : undefined;
   },
 };

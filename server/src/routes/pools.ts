@@ -8,8 +8,8 @@ import * as pools from "../services/pools.js";
 export function poolRoutes(router: Router<RequestState>, deps: Deps) {
   route(router, deps, "pools.list", async (ctx, { query }) => {
     const limit = query.limit;
-    const rows = await pools.listPools(deps, tenantIdOf(ctx), { limit, after: decodeCursor(query.cursor) });
-    return { status: 200, body: toPageBy(rows, limit, (row) => row.pool, pools.toPool) };
+    const { rows, shape } = await pools.listPools(deps, tenantIdOf(ctx), { limit, after: decodeCursor(query.cursor) });
+    return { status: 200, body: toPageBy(rows, limit, (row) => row.pool, shape) };
   });
 
   route(router, deps, "pools.get", async (ctx, { path }) => ({

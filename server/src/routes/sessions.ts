@@ -2,9 +2,10 @@ import type Router from "@koa/router";
 import type { Deps } from "../deps.js";
 import { tenantIdOf, type RequestState } from "../http/context.js";
 import { route } from "../http/route.js";
-import { storeResult } from "../http/idempotency.js";
+import { settlingResult, storeResult } from "../http/idempotency.js";
 import { decodeCursor, toPage } from "../http/pagination.js";
 import * as sessions from "../services/sessions.js";
+import { placeSessionCall } from "../services/placed-calls.js";
 
 export function sessionRoutes(router: Router<RequestState>, deps: Deps) {
   route(router, deps, "sessions.create", async (ctx, { body }) => ({
@@ -37,5 +38,10 @@ export function sessionRoutes(router: Router<RequestState>, deps: Deps) {
   route(router, deps, "sessions.close", async (ctx, { path }) => ({
     status: 200,
     body: await sessions.closeSession(deps, tenantIdOf(ctx), path.id, storeResult(ctx, 200)),
+  }));
+
+  route(router, deps, "sessions.placeCall", async (ctx, { path, body }) => ({
+    status: 202,
+    body: await placeSessionCall(deps, tenantIdOf(ctx), path.id, body, settlingResult(ctx, 202)),
   }));
 }

@@ -22,13 +22,13 @@ const UNIQUE_VIOLATION = "23505";
 const PAIRING_INDEX = "participants_active_pairing";
 
 /** A picked DID was released between reading the pool and allocating: pick again without it. */
-class ReleasedDidError extends Error {
+export class ReleasedDidError extends Error {
   constructor(readonly dids: string[]) {
     super("picked DID was released");
   }
 }
 
-type ParticipantInsert = Parameters<typeof store.insertSessionWithPair>[2][0];
+export type ParticipantInsert = Parameters<typeof store.insertSessionWithPair>[2][0];
 export type AllocationDeps = Pick<Deps, "db" | "keys" | "clock">;
 
 /** What the caller does with the written session inside the allocation's transaction; its result is returned. */
@@ -47,12 +47,14 @@ export interface SessionRequest {
   poolName: string;
   ttlSeconds: number;
   mode: SessionMode;
+  routing: "number" | "pin";
+  recording: boolean;
   reference: string | null;
   metadata: Record<string, string>;
   people: [Person, Person];
 }
 
-const describeParticipant = (position: number, label: string | undefined) =>
+export const describeParticipant = (position: number, label: string | undefined) =>
   `participants[${position}]${label ? ` (${label})` : ""}`;
 
 function isPairingConflict(err: unknown): boolean {
@@ -94,19 +96,21 @@ function pickDids(
  * The pool came from a cache; a DID released since must not get a participant. FOR SHARE does not block
  * concurrent sessions on the same DID, only a release (FOR UPDATE).
  */
-async function confirmDidsStillActive(trx: Knex, tenantId: string, dids: [string, string]): Promise<void> {
+export async function confirmDidsStillActive(trx: Knex, tenantId: string, dids: [string, string]): Promise<void> {
   const stillActive = await store.lockPickedDids(trx, tenantId, dids[0], dids[1]);
   const gone = dids.filter((d) => !stillActive.has(d));
   if (gone.length > 0) throw new ReleasedDidError(gone);
 }
 
-function newSessionRows(
+/** The session and its two participant rows; `pinHashes` for a PIN session (both on one DID). */
+export function newSessionRows(
   deps: AllocationDeps,
   tenantId: string,
   app: AppRow,
   request: SessionRequest,
   dids: [string, string],
   now: Date,
+  pinHashes: [string, string] | null = null,
 ): { session: SessionRow; pair: [ParticipantInsert, ParticipantInsert] } {
   const session: SessionRow = {
     id: newId("ses"),
@@ -114,6 +118,8 @@ function newSessionRows(
     app_id: app.id,
     pool: request.poolName,
     mode: request.mode,
+    routing: request.routing,
+    recording: request.recording,
     status: "open",
     reference: request.reference,
     metadata: request.metadata,
@@ -131,6 +137,7 @@ function newSessionRows(
     number_bidx: p.bidx,
     masked_number: maskNumber(p.e164),
     proxy_number_id: dids[i]!,
+    pin_hash: pinHashes?.[i] ?? null,
   })) as [ParticipantInsert, ParticipantInsert];
   return { session, pair };
 }

@@ -9,8 +9,10 @@ import type { Logger } from "pino";
 import type { Deps } from "../deps.js";
 import { newId } from "../crypto/ids.js";
 import { normalizeForLookup } from "../phone/numbers.js";
-import { webhookUrls } from "../domain/webhook-urls.js";
-import { decideCall, type ActiveRoute, type CallSettings, type EndedRoute } from "../domain/call-decision.js";
+import { flowUrls, webhookUrls } from "../domain/webhook-urls.js";
+import { decideCall, type ActiveRoute, type CallSettings, type EndedRoute, type PinDid } from "../domain/call-decision.js";
+import { effectiveSettings } from "../domain/tenant-settings.js";
+import { findPinDid } from "../stores/pin-routes.js";
 import { answerArrived } from "../domain/call-flow.js";
 import { messageFor, type AppMessages } from "../domain/messages.js";
 import { callStatusOf, callUuidOf, directionOf, type CarrierFields } from "../domain/carrier-fields.js";
@@ -32,6 +34,8 @@ interface Found {
   earlierReply: string | null;
   active: ActiveRoute | null;
   ended: EndedRoute | null;
+  /** The DID carries PIN sessions (asked only when the caller has no pairing on it). */
+  pinDid: PinDid | null;
 }
 
 function activeRouteOf(deps: AnswerDeps, row: routing.AnswerLookupRow): ActiveRoute | null {
@@ -46,6 +50,7 @@ function activeRouteOf(deps: AnswerDeps, row: routing.AnswerLookupRow): ActiveRo
     otherParticipantId: row.other_participant_id!,
     otherNumber: deps.keys.decrypt(row.other_number_enc!),
     otherDid: row.other_did!,
+    recording: row.session_recording === true,
   };
 }
 
@@ -79,21 +84,28 @@ async function lookUpCall(
       deadline.run(calls.findCallReplies(deps.db, [{ tenant_id: app.tenant_id, call_uuid: callUuid }])),
       authenticated,
     ]);
-    return { earlierReply: found.get(`${app.tenant_id} ${callUuid}`) ?? null, active: null, ended: null };
+    return { earlierReply: found.get(`${app.tenant_id} ${callUuid}`) ?? null, active: null, ended: null, pinDid: null };
   }
   const key: routing.RouteKey = { tenantId: app.tenant_id, appId: app.id, did: to, callerBidx: deps.keys.blindIndex(from) };
   const [row] = await Promise.all([deadline.run(routing.findAnswerRoute(deps.db, key, callUuid)), authenticated]);
-  if (row.earlier_reply_enc !== null) return { earlierReply: row.earlier_reply_enc, active: null, ended: null };
+  if (row.earlier_reply_enc !== null) return { earlierReply: row.earlier_reply_enc, active: null, ended: null, pinDid: null };
   const active = activeRouteOf(deps, row);
-  return { earlierReply: null, active, ended: active ? null : await endedRouteOf(deps, key, deadline) };
+  if (active) return { earlierReply: null, active, ended: null, pinDid: null };
+  // Off the common path: a caller with no pairing on the DID. Is it a PIN DID, and did they have a session here?
+  const [ended, pin] = await Promise.all([endedRouteOf(deps, key, deadline), deadline.run(findPinDid(deps.db, key))]);
+  return { earlierReply: null, active: null, ended, pinDid: pin ? { numDigits: effectiveSettings(pin.settings).pinLength } : null };
 }
 
-function callSettingsOf(deps: AnswerDeps, app: AppRow): CallSettings {
+/** What the call decisions need of an app: its limits, its words and the URLs the carrier is sent to. */
+export function callSettingsOf(deps: Pick<Deps, "config">, app: AppRow): CallSettings {
+  const flows = flowUrls(deps.config.publicBaseUrl, app.id, app.url_secret);
   return {
     ringTimeoutSeconds: app.ring_timeout_seconds,
     maxCallSeconds: app.max_call_seconds,
     messages: app.messages as AppMessages,
     dialStatusUrl: webhookUrls(deps.config.publicBaseUrl, app.id, app.url_secret).dialStatusUrl,
+    recordingUrl: flows.recordingUrl,
+    pinUrl: flows.pinUrl(1),
   };
 }
 
@@ -128,7 +140,7 @@ export async function answerCall(
   }
 
   const now = deps.clock.now();
-  const outcome = decideCall({ from, to, active: found.active, ended: found.ended, now, app: callSettingsOf(deps, app) });
+  const outcome = decideCall({ from, to, active: found.active, ended: found.ended, pinDid: found.pinDid, now, app: callSettingsOf(deps, app) });
   const answered = answerArrived({ type: "answer", outcome, status: callStatusOf(fields.CallStatus, "ringing") });
   const xml = callActionXml(answered.reply);
 

@@ -36,6 +36,7 @@ export function toApp(row: AppRow, publicBaseUrl: string): Schemas["App"] {
     defaultCountry: row.default_country,
     ringTimeoutSeconds: row.ring_timeout_seconds,
     maxCallSeconds: row.max_call_seconds,
+    recordCalls: row.record_calls,
     messages: messagesOf(row.messages),
     ...webhookUrls(publicBaseUrl, row.id, row.url_secret),
     createdAt: iso(row.created_at),
@@ -59,6 +60,7 @@ export async function createApp(
       default_country: input.defaultCountry ?? CREATE_DEFAULTS.defaultCountry,
       ring_timeout_seconds: input.ringTimeoutSeconds ?? CREATE_DEFAULTS.ringTimeoutSeconds,
       max_call_seconds: input.maxCallSeconds ?? CREATE_DEFAULTS.maxCallSeconds,
+      record_calls: input.recordCalls ?? CREATE_DEFAULTS.recordCalls,
       messages: messagesOf(input.messages),
       url_secret: generateToken(URL_SECRET_BYTES),
     });
@@ -93,6 +95,7 @@ export async function updateApp(
   if (input.defaultCountry !== undefined) patch.default_country = input.defaultCountry;
   if (input.ringTimeoutSeconds !== undefined) patch.ring_timeout_seconds = input.ringTimeoutSeconds;
   if (input.maxCallSeconds !== undefined) patch.max_call_seconds = input.maxCallSeconds;
+  if (input.recordCalls !== undefined) patch.record_calls = input.recordCalls;
   if (input.messages !== undefined) patch.messages = messagesOf(input.messages);
   const row = await store.updateApp(deps.db, tenantId, id, patch);
   if (!row) throw notFound("App");

@@ -47,23 +47,29 @@ async function updateWithEvents(
   });
 }
 
-/** Records an end-of-call notice; false when the CallUUID is unknown (nothing written). */
+/**
+ * Records an end-of-call notice; false when the call is unknown (nothing written). `placedCallId` names a call
+ * Maskline placed (its own hangup URL carries the id): it is found by id, and takes the notice's CallUUID if the
+ * carrier's answer to placing it never arrived.
+ */
 export async function recordHangup(
   deps: Pick<Deps, "db" | "clock">,
   app: AppRow,
   fields: CarrierFields,
   deadline: Deadline,
   log: Logger,
+  placedCallId?: string,
 ): Promise<boolean> {
   const callUuid = callUuidOf(fields);
-  if (!callUuid) {
+  if (!callUuid && placedCallId === undefined) {
     log.debug({ appId: app.id }, "hangup notice without a CallUUID: ignored");
     return false;
   }
+  const ref: calls.CallRef = placedCallId === undefined ? { callUuid: callUuid! } : { id: placedCallId, callUuid };
   const event = { type: "hangup", status: callStatusOf(fields.CallStatus, "completed") } as const;
   const status = liveStatusAfter(event);
   const updated = await deadline.run(
-    updateWithEvents(deps, (trx) => calls.recordHangup(trx, app.tenant_id, app.id, callUuid, {
+    updateWithEvents(deps, (trx) => calls.recordHangup(trx, app.tenant_id, app.id, ref, {
       event,
       endedAt: parseCarrierTime(fields.EndTime) ?? deps.clock.now(),
       answeredAt: parseCarrierTime(fields.AnswerTime),
@@ -103,7 +109,7 @@ export async function recordDialStatus(
     answeredAt = new Date(deps.clock.now().getTime() - talked * 1000);
   }
   const updated = await deadline.run(
-    updateWithEvents(deps, (trx) => calls.recordDialStatus(trx, app.tenant_id, app.id, callUuid, {
+    updateWithEvents(deps, (trx) => calls.recordDialStatus(trx, app.tenant_id, app.id, { callUuid }, {
       dialStatus,
       event: { type: "dial-status", status },
       answeredAt,

@@ -59,8 +59,11 @@ export function createCallLog(deps: { db: Knex; logger: Logger }): CallLog {
     const firstByKey = new Map<string, Pending>();
     for (const p of batch) if (!firstByKey.has(keyOf(p.row))) firstByKey.set(keyOf(p.row), p);
     const rows = [...firstByKey.values()].map((p) => p.row);
-    // Each call's `call.started` rides in the same statement; a row skipped as a repeat skips its event too.
-    const started = rows.map((r) => ({ callId: r.id, event: newEventRow(r.tenant_id, "call.started", startedCall(r), r.started_at) }));
+    // Each call's `call.started` rides in the same statement; a row skipped as a repeat skips its event too. A call
+    // still `pending` (asked for a PIN) says call.started when its digits decide it (services/pin-calls.ts).
+    const started = rows
+      .filter((r) => r.decision !== "pending")
+      .map((r) => ({ callId: r.id, event: newEventRow(r.tenant_id, "call.started", startedCall(r), r.started_at) }));
     const written = await insertCallRows(deps.db, rows, started);
     const notWritten = batch.filter((p) => !written.has(p.row.id));
     const earlier = await findCallReplies(deps.db, notWritten.map((p) => p.row));

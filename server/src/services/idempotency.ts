@@ -72,6 +72,19 @@ export class IdempotencyClaim {
     return store.completeIdempotencyKey(this.deps.db, this.ref, this.token, status, this.encrypt(body));
   }
 
+  /**
+   * Replaces the result this claim stored: for an operation whose outcome is only settled after its first commit
+   * (a call placed at the carrier). False when the claim was taken over since.
+   */
+  async replace(trx: Knex.Transaction, status: number, body: unknown): Promise<boolean> {
+    return store.replaceIdempotentResult(trx, this.ref, this.token, status, this.encrypt(body));
+  }
+
+  /** Forgets this claim and any result it stored, so a retry runs again (the operation turned out to do nothing). */
+  async withdraw(): Promise<void> {
+    await store.withdrawIdempotencyKey(this.deps.db, this.ref, this.token);
+  }
+
   async renew(): Promise<void> {
     await store.renewIdempotencyKey(this.deps.db, this.ref, this.token);
   }
@@ -88,6 +101,17 @@ export class IdempotencyClaim {
 
 /** How a service stores its response as the idempotent result: inside its transaction, just before commit. */
 export type StoreResult<T> = (trx: Knex.Transaction, body: T) => Promise<void>;
+
+/**
+ * For an operation that commits before it knows its outcome (it asks the carrier afterwards): the result is stored
+ * with the first commit, so a retry after a crash never repeats what may have happened; then it is replaced by the
+ * settled answer, or withdrawn when the operation turned out to do nothing (a retry may then run it again).
+ */
+export interface SettlingResult<T> {
+  store: StoreResult<T>;
+  replace(trx: Knex.Transaction, body: T): Promise<void>;
+  withdraw(): Promise<void>;
+}
 
 export type Acquired = { claim: IdempotencyClaim } | { replay: { status: number; body: unknown } };
 

@@ -12,6 +12,9 @@ import { allocateSession, type Person, type SessionRequest } from "./allocation.
 import type { StoreResult } from "./idempotency.js";
 import { SCHEMA_DEFAULTS } from "@maskline/openapi/constants";
 import { newEventRow, notePoolExhausted, recordEvents } from "./events.js";
+import { allocatePinSession } from "./pin-sessions.js";
+import { effectiveSettings } from "../domain/tenant-settings.js";
+import { findTenant } from "../stores/tenants.js";
 
 type CreateInput = Schemas["CreateSessionRequest"];
 // Request validation has already filled these in from the spec; its input type cannot say so, hence the fallbacks.
@@ -22,6 +25,8 @@ export function toSession(row: SessionRow, participants: ParticipantView[], now:
     id: row.id,
     status: sessionStatusAt(row, now),
     mode: row.mode,
+    routing: row.routing,
+    recording: row.recording,
     pool: row.pool,
     appId: row.app_id,
     reference: row.reference,
@@ -68,8 +73,16 @@ function normalizeRequest(deps: CreateDeps, app: AppRow, poolName: string, input
   }
   const ttl = input.ttlSeconds ?? CREATE_DEFAULTS.ttlSeconds;
   const mode = input.mode ?? CREATE_DEFAULTS.mode;
+  const routing = input.routing ?? CREATE_DEFAULTS.routing;
+  // Consent is the app's policy unless the session says otherwise.
+  const recording = input.recording ?? app.record_calls;
   const metadata = input.metadata ?? {};
-  return { poolName, ttlSeconds: ttl, mode, reference: input.reference ?? null, metadata, people };
+  return { poolName, ttlSeconds: ttl, mode, routing, recording, reference: input.reference ?? null, metadata, people };
+}
+
+/** The create's answer for a PIN session: the session, with each participant's PIN (shown this once). */
+function withPins(session: Schemas["Session"], pins: [string, string]): Schemas["Session"] {
+  return { ...session, participants: session.participants.map((p, i) => ({ ...p, pin: pins[i]! })) };
 }
 
 /**
@@ -87,6 +100,7 @@ export async function createSession(
   const { pool, app } = await resolvePool(deps, tenantId, poolName);
   const request = normalizeRequest(deps, app, poolName, input);
   try {
+    if (request.routing === "pin") return await createPinSession(deps, tenantId, app, request, pool, storeResult);
     return await allocateSession(deps, tenantId, app, request, pool, async (trx, session, participants, now) => {
       const created = toSession(session, participants, now);
       await recordEvents(trx, [newEventRow(tenantId, "session.created", created, now)]);
@@ -99,6 +113,28 @@ export async function createSession(
     }
     throw err;
   }
+}
+
+/**
+ * A PIN session: PINs of the tenant's length; the event and every later read show the session without them, the
+ * create's answer (and its stored idempotent result, encrypted) with them.
+ */
+async function createPinSession(
+  deps: CreateDeps,
+  tenantId: string,
+  app: AppRow,
+  request: SessionRequest,
+  pool: PoolMembers,
+  storeResult?: StoreResult<Schemas["Session"]>,
+): Promise<Schemas["Session"]> {
+  const { pinLength } = effectiveSettings((await findTenant(deps.db, tenantId))?.settings);
+  return allocatePinSession(deps, tenantId, app, request, pool, pinLength, async (trx, session, participants, now, pins) => {
+    const created = toSession(session, participants, now);
+    await recordEvents(trx, [newEventRow(tenantId, "session.created", created, now)]);
+    const answer = withPins(created, pins);
+    await storeResult?.(trx, answer);
+    return answer;
+  });
 }
 
 /**

@@ -11,6 +11,8 @@ export interface AppRow {
   ring_timeout_seconds: number;
   /** The `<Dial timeLimit>`: the longest a bridged call may last. */
   max_call_seconds: number;
+  /** Sessions record their calls unless they say otherwise. */
+  record_calls: boolean;
   messages: Record<string, string>;
   url_secret: string;
   created_at: Date;

@@ -13,7 +13,8 @@ export interface CallRow {
   id: string;
   tenant_id: string;
   app_id: string;
-  call_uuid: string;
+  /** Null only for a call Maskline placed whose CallUUID the carrier has not told us yet. */
+  call_uuid: string | null;
   direction: "inbound" | "outbound";
   session_id: string | null;
   proxy_number: string | null;
@@ -29,13 +30,21 @@ export interface CallRow {
   duration_seconds: number | null;
   hangup_cause: string | null;
   hangup_cause_code: string | null;
+  /** A placed call's own URL secret, hashed (stores/placed-calls.ts). */
+  call_secret_hash: string | null;
   updated_at: Date;
 }
 
 export type NewCallRow = Omit<
   CallRow,
-  "dial_status" | "answered_at" | "ended_at" | "duration_seconds" | "hangup_cause" | "hangup_cause_code" | "updated_at"
->;
+  "dial_status" | "answered_at" | "ended_at" | "duration_seconds" | "hangup_cause" | "hangup_cause_code" | "updated_at" | "call_secret_hash"
+> & { call_uuid: string };
+
+/**
+ * Which call a callback is about: the carrier's CallUUID (calls it sent to our app's URLs), or our own id (a call we
+ * placed, whose URLs name it), with the CallUUID the callback carried, which a call placed without one takes.
+ */
+export type CallRef = { callUuid: string } | { id: string; callUuid: string | null };
 
 /** A call's `call.started` event, written only if its row is (stores/events.ts has the outbox side). */
 export interface CallStartedEvent {
@@ -101,8 +110,8 @@ export interface HangupUpdate {
  * cause, so it replaces whatever the dial-status callback put there; absent fields keep what is stored.
  * Returns false when no call has this CallUUID (nothing is written).
  */
-export async function recordHangup(db: Knex, tenantId: string, appId: string, callUuid: string, u: HangupUpdate) {
-  return updateWithTransitions(db, tenantId, appId, callUuid, {
+export async function recordHangup(db: Knex, tenantId: string, appId: string, call: CallRef, u: HangupUpdate) {
+  return updateWithTransitions(db, tenantId, appId, call, {
     status: statusAfter(db, u.event),
     ended_at: u.endedAt,
     answered_at: u.answeredAt ?? (db.raw("c.answered_at") as unknown as Date),
@@ -131,14 +140,17 @@ async function updateWithTransitions(
   db: Knex,
   tenantId: string,
   appId: string,
-  callUuid: string,
+  call: CallRef,
   set: Record<string, unknown>,
 ): Promise<CallTransition | null> {
+  const byId = "id" in call;
+  const where = byId ? { tenant_id: tenantId, app_id: appId, id: call.id } : { tenant_id: tenantId, app_id: appId, call_uuid: call.callUuid };
+  const named = byId && call.callUuid !== null ? { call_uuid: db.raw("COALESCE(c.call_uuid, ?)", [call.callUuid]) } : {};
   const update = db("calls as c")
-    .update(set)
+    .update({ ...set, ...named })
     .updateFrom(
       db("calls").select("tenant_id", "id", "answered_at as before_answered", "ended_at as before_ended")
-        .where({ tenant_id: tenantId, app_id: appId, call_uuid: callUuid })
+        .where(where)
         .forUpdate()
         .as("b"),
     )
@@ -146,8 +158,8 @@ async function updateWithTransitions(
     .returning(["c.*", db.raw("b.before_answered"), db.raw("b.before_ended")] as never);
   const [row] = (await update) as Array<CallRow & { before_answered: Date | null; before_ended: Date | null }>;
   if (!row) return null;
-  const { before_answered, before_ended, ...call } = row;
-  return { row: call, answeredNow: before_answered === null && call.answered_at !== null, endedNow: before_ended === null && call.ended_at !== null };
+  const { before_answered, before_ended, ...after } = row;
+  return { row: after, answeredNow: before_answered === null && after.answered_at !== null, endedNow: before_ended === null && after.ended_at !== null };
 }
 
 export interface DialStatusUpdate {
@@ -162,8 +174,8 @@ export interface DialStatusUpdate {
  * The `<Dial action>` callback. It may arrive before or after the hangup notice, so it only fills what the hangup
  * notice has not settled: answered_at and hangup_cause only when still empty, status only while the call is live.
  */
-export async function recordDialStatus(db: Knex, tenantId: string, appId: string, callUuid: string, u: DialStatusUpdate) {
-  return updateWithTransitions(db, tenantId, appId, callUuid, {
+export async function recordDialStatus(db: Knex, tenantId: string, appId: string, call: CallRef, u: DialStatusUpdate) {
+  return updateWithTransitions(db, tenantId, appId, call, {
     dial_status: u.dialStatus ?? (db.raw("c.dial_status") as unknown as string),
     status: statusAfter(db, u.event),
     answered_at: db.raw("COALESCE(c.answered_at, ?)", [u.answeredAt]) as unknown as Date,

@@ -80,6 +80,27 @@ export async function completeIdempotencyKey(
   return completed === 1;
 }
 
+/** Replaces a stored result, if the claim is still this token's. */
+export async function replaceIdempotentResult(
+  db: Knex,
+  ref: IdempotencyRef,
+  token: string,
+  statusCode: number,
+  responseEnc: string,
+): Promise<boolean> {
+  const replaced = await db<IdempotencyRow>("idempotency_keys")
+    .where(ref)
+    .where({ claim_token: token })
+    .whereNotNull("completed_at")
+    .update({ status_code: statusCode, response_enc: responseEnc });
+  return replaced === 1;
+}
+
+/** Deletes the key, stored result and all, if the claim is still this token's. */
+export async function withdrawIdempotencyKey(db: Knex, ref: IdempotencyRef, token: string): Promise<void> {
+  await db<IdempotencyRow>("idempotency_keys").where(ref).where({ claim_token: token }).delete();
+}
+
 /** A live request's heartbeat: its claim stays fresh, so only a request that died is ever taken for abandoned. */
 export async function renewIdempotencyKey(db: Knex, ref: IdempotencyRef, token: string): Promise<void> {
   await db<IdempotencyRow>("idempotency_keys")

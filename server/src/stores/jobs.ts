@@ -73,6 +73,20 @@ export async function enqueueJob(db: Queryable, job: NewJob): Promise<{ id: numb
   return { id: Number(existing.id), created: false };
 }
 
+/**
+ * Enqueues the job, or gives a dead one under the same dedupe key a fresh set of attempts: for work that must happen
+ * in the end (a recording's deletion past retention), whose dead job would otherwise hold its key for a month.
+ */
+export async function enqueueOrRevive(db: Queryable, job: NewJob & { dedupeKey: string; runAt: Date }): Promise<void> {
+  await db.raw(
+    `INSERT INTO jobs ${JOB_COLUMNS} VALUES ${JOB_VALUES}
+     ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO UPDATE
+        SET status = 'queued', attempts = 0, run_at = excluded.run_at, finished_at = NULL, locked_by = NULL, locked_until = NULL
+      WHERE jobs.status = 'dead'`,
+    jobBindings(job),
+  );
+}
+
 /** Adds many jobs in one statement (the outbox dispatcher's batch); rows whose dedupe key exists are skipped. */
 export async function enqueueJobs(db: Queryable, list: NewJob[]): Promise<void> {
   if (list.length === 0) return;

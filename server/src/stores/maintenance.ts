@@ -65,7 +65,11 @@ export async function purgePastRetention(trx: Knex.Transaction, now: Date, defau
   const purge = (table: "sessions" | "calls" | "events", rule: { agedAt: string; where?: string }) =>
     purgeTable(trx, table, rule, now, defaultDays, batchSize);
   const sessions = await purge("sessions", { agedAt: sessionEndedAtSql("r"), where: sessionMarkedEndedSql("r") });
-  const calls = await purge("calls", { agedAt: "r.started_at" });
+  // A call with a recording waits for the recording's deletion at the carrier (jobs/recording-delete.ts).
+  const calls = await purge("calls", {
+    agedAt: "r.started_at",
+    where: "NOT EXISTS (SELECT 1 FROM recordings rec WHERE rec.tenant_id = r.tenant_id AND rec.call_id = r.id)",
+  });
   // Events (and, by cascade, their delivery attempts) are kept as long as the calls and sessions they describe.
   const events = await purge("events", { agedAt: "r.created_at" });
   const keys = await trx("idempotency_keys").where("created_at", "<", new Date(now.getTime() - 24 * 3600_000)).delete();

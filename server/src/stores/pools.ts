@@ -6,6 +6,7 @@ export interface PoolFiguresRow {
   numbers: number;
   active_sessions: number;
   busiest: number;
+  pin_sessions: number;
 }
 
 /** One pool by name, or a page of pools by name (`after` excluded, `limit` + 1 rows fetched). */
@@ -16,9 +17,10 @@ export type PoolSelection = { pool: string } | { page: { limit: number; after?: 
  * aggregated in one statement. Open means status 'open' and expires_at > now, whatever the sweeper has got round to.
  *
  * - numbers: active DIDs of the pool.
- * - active_sessions: open sessions drawing on the pool.
- * - busiest: the most active participant rows, in open sessions, on the pool's DIDs, that any one person
- *   (number_bidx) has; reached from the pool's DIDs through the partial index of active rows.
+ * - active_sessions: open number-routed sessions drawing on the pool;
+ * - busiest: the most active number-routed participant rows, in open sessions, on the pool's DIDs, that any one
+ *   person (number_bidx) has; reached from the pool's DIDs through the partial index of active rows;
+ * - pin_sessions: open PIN sessions on the pool (they share DIDs, so they are sized by PIN space, not by people).
  *
  * The pools are chosen first, so the session and participant aggregates only touch the pools being returned.
  */
@@ -41,7 +43,8 @@ export async function poolFigures(db: Knex, tenantId: string, now: Date, which: 
         ${choose.limit}
      ),
      open_sessions AS (
-       SELECT s.pool, count(*)::int AS active_sessions
+       SELECT s.pool, (count(*) FILTER (WHERE s.routing = 'number'))::int AS active_sessions,
+              (count(*) FILTER (WHERE s.routing = 'pin'))::int AS pin_sessions
          FROM sessions s
         WHERE s.tenant_id = :tenantId AND ${sessionLiveSql("s", ":now")}
           AND s.pool IN (SELECT pool FROM pools)
@@ -50,7 +53,7 @@ export async function poolFigures(db: Knex, tenantId: string, now: Date, which: 
      per_person AS (
        SELECT n.pool, p.number_bidx, count(*)::int AS sessions
          FROM numbers n
-         JOIN participants p ON p.tenant_id = n.tenant_id AND p.proxy_number_id = n.id AND p.active
+         JOIN participants p ON p.tenant_id = n.tenant_id AND p.proxy_number_id = n.id AND p.active AND p.pin_hash IS NULL
          JOIN sessions s ON s.tenant_id = p.tenant_id AND s.id = p.session_id
         WHERE n.tenant_id = :tenantId AND n.pool IN (SELECT pool FROM pools)
           AND ${sessionLiveSql("s", ":now")}
@@ -61,6 +64,7 @@ export async function poolFigures(db: Knex, tenantId: string, now: Date, which: 
      )
      SELECT pools.pool, pools.numbers,
             coalesce(open_sessions.active_sessions, 0)::int AS active_sessions,
+            coalesce(open_sessions.pin_sessions, 0)::int AS pin_sessions,
             coalesce(busiest.busiest, 0)::int AS busiest
        FROM pools
        LEFT JOIN open_sessions ON open_sessions.pool = pools.pool

@@ -12,6 +12,7 @@ export interface ActiveRouteRow {
   session_id: string;
   session_status: SessionStatus;
   session_mode: SessionMode;
+  session_recording: boolean;
   expires_at: Date;
   caller_participant_id: string;
   caller_position: number;
@@ -62,7 +63,8 @@ export interface RouteKey {
 /**
  * The dialled DID is found through its global claim (number_claims, primary key e164: an active number has exactly
  * one, written and deleted in the same transaction as the number's status), then: numbers pkey → the caller's
- * active pairing on it (participants_person_active / _active_pairing) → sessions pkey → participants by
+ * active pairing on it (participants_person_active / _active_pairing, whose predicate leaves out PIN-routed rows:
+ * a PIN session is reached by its PIN, never by who calls) → sessions pkey → participants by
  * (tenant_id, session_id) → numbers pkey. Status and expiry are returned, not filtered, so the decision can say
  * *why* a call is refused.
  * Another step goes after the last one as `LEFT JOIN LATERAL (… LIMIT 1) x ON true`; its placeholders then come
@@ -72,6 +74,7 @@ export const ACTIVE_ROUTE_SQL = `
 SELECT s.id          AS session_id,
        s.status      AS session_status,
        s.mode        AS session_mode,
+       s.recording   AS session_recording,
        s.expires_at  AS expires_at,
        p.id          AS caller_participant_id,
        p.position    AS caller_position,
@@ -82,9 +85,9 @@ SELECT s.id          AS session_id,
   JOIN LATERAL (SELECT id, app_id, status FROM numbers WHERE tenant_id = $2 AND id = c.number_id LIMIT 1) n
     ON n.app_id = $3 AND n.status = 'active'
   JOIN LATERAL (SELECT id, session_id, position FROM participants
-                 WHERE tenant_id = $4 AND proxy_number_id = n.id AND number_bidx = $5 AND active
+                 WHERE tenant_id = $4 AND proxy_number_id = n.id AND number_bidx = $5 AND active AND pin_hash IS NULL
                  LIMIT 1) p ON true
-  JOIN LATERAL (SELECT id, status, mode, expires_at FROM sessions WHERE tenant_id = $6 AND id = p.session_id LIMIT 1) s
+  JOIN LATERAL (SELECT id, status, mode, recording, expires_at FROM sessions WHERE tenant_id = $6 AND id = p.session_id LIMIT 1) s
     ON true
   JOIN LATERAL (SELECT id, number_enc, proxy_number_id FROM participants
                  WHERE tenant_id = $7 AND session_id = p.session_id AND position <> p.position LIMIT 1) o

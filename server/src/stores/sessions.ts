@@ -10,6 +10,10 @@ export interface SessionRow {
   app_id: string;
   pool: string;
   mode: SessionMode;
+  /** `number`: routed by (caller, DID); `pin`: both participants on one DID, routed by PIN. */
+  routing: "number" | "pin";
+  /** Calls of this session are recorded (after the app's notice). */
+  recording: boolean;
   status: SessionStatus;
   reference: string | null;
   metadata: Record<string, string>;
@@ -28,6 +32,8 @@ export interface ParticipantRow {
   number_bidx: string;
   masked_number: string;
   proxy_number_id: string;
+  /** PIN sessions: the keyed hash of the PIN that reaches the other participant (services/pin-sessions.ts). */
+  pin_hash: string | null;
   active: boolean;
   created_at: Date;
   released_at: Date | null;
@@ -205,18 +211,21 @@ type NewParticipant = Omit<ParticipantRow, "created_at" | "released_at" | "activ
 /** The session and both participants in one statement (foreign keys are checked at its end). */
 export async function insertSessionWithPair(trx: Knex, s: NewSession, pair: [NewParticipant, NewParticipant]) {
   const participantValues = pair.flatMap((p) => [
-    p.id, p.tenant_id, p.session_id, p.position, p.label, p.number_enc, p.number_bidx, p.masked_number, p.proxy_number_id, s.created_at,
+    p.id, p.tenant_id, p.session_id, p.position, p.label, p.number_enc, p.number_bidx, p.masked_number, p.proxy_number_id, p.pin_hash, s.created_at,
   ]);
   await preparedQuery(
     trx,
     "alloc_insert_session",
     `WITH s AS (
-       INSERT INTO sessions (id, tenant_id, app_id, pool, mode, status, reference, metadata, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, 'open', $6, $7::jsonb, $8, $9)
+       INSERT INTO sessions (id, tenant_id, app_id, pool, mode, routing, recording, status, reference, metadata, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9::jsonb, $10, $11)
      )
      INSERT INTO participants
-       (id, tenant_id, session_id, position, label, number_enc, number_bidx, masked_number, proxy_number_id, created_at)
-     VALUES ($10, $11, $12, $13, $14, $15, $16, $17, $18, $19), ($20, $21, $22, $23, $24, $25, $26, $27, $28, $29)`,
-    [s.id, s.tenant_id, s.app_id, s.pool, s.mode, s.reference, JSON.stringify(s.metadata), s.created_at, s.expires_at, ...participantValues],
+       (id, tenant_id, session_id, position, label, number_enc, number_bidx, masked_number, proxy_number_id, pin_hash, created_at)
+     VALUES ($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22), ($23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)`,
+    [
+      s.id, s.tenant_id, s.app_id, s.pool, s.mode, s.routing, s.recording, s.reference, JSON.stringify(s.metadata), s.created_at, s.expires_at,
+      ...participantValues,
+    ],
   );
 }

@@ -6,7 +6,7 @@
  * The one thing that must never go wrong is escaping: a bare `&` or `<` in a tenant's message or in a URL makes
  * Vobiz drop the call with "invalid XML" (8011), so every interpolated value goes through `escapeXml`.
  */
-import type { CallAction } from "../domain/call-decision.js";
+import type { CallAction, RecordingStep } from "../domain/call-decision.js";
 import { messageFor, type AppMessages } from "../domain/messages.js";
 
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
@@ -58,12 +58,14 @@ function seconds(name: string, value: number): string {
  * Bridges the caller to one number. `redirect="false"` makes the action a notification only: the call's course is
  * decided here, and a slow or failing dial-status endpoint cannot affect a live call.
  */
-function dialXml(input: DialXmlInput): string {
+function dialXml(input: DialXmlInput & { recording?: RecordingStep | null }): string {
   const timeLimit =
     input.timeLimitSeconds === undefined ? "" : ` timeLimit="${seconds("timeLimitSeconds", input.timeLimitSeconds)}"`;
   return (
     DECLARATION +
-    '<Response><Dial callerId="' +
+    "<Response>" +
+    (input.recording ? recordXml(input.recording) : "") +
+    '<Dial callerId="' +
     escapeXml(input.callerId) +
     '" timeout="' +
     seconds("timeoutSeconds", input.timeoutSeconds) +
@@ -74,6 +76,50 @@ function dialXml(input: DialXmlInput): string {
     '" method="POST" redirect="false"><Number>' +
     escapeXml(input.number) +
     "</Number></Dial></Response>"
+  );
+}
+
+/**
+ * Consent, then the recording: the notice is spoken first, and `<Record recordSession>` records the whole call from
+ * the moment the Dial is answered, in the background (the next verb runs at once). Both `maxLength` and the silence
+ * `timeout` are the call's own limit: the carrier's 60 s defaults would cut a long or quiet call's recording short.
+ */
+function recordXml(step: RecordingStep): string {
+  const max = seconds("maxSeconds", step.maxSeconds);
+  const notice = step.notice.trim() === "" ? "" : "<Speak>" + escapeXml(step.notice) + "</Speak>";
+  return (
+    notice +
+    '<Record recordSession="true" startOnDialAnswer="true" redirect="false" playBeep="false" fileFormat="mp3" maxLength="' +
+    max +
+    '" timeout="' +
+    max +
+    '" callbackUrl="' +
+    escapeXml(step.callbackUrl) +
+    '" callbackMethod="POST"/>'
+  );
+}
+
+/**
+ * Asks for a PIN. The digits go to `actionUrl`; `log="false"` keeps them out of the carrier's logs. A carrier that
+ * moves on when nothing is keyed (instead of posting the action with empty Digits) reaches the Redirect, which
+ * posts the same step without digits: both ways, "no input" arrives at the action once.
+ */
+function gatherXml(action: Extract<CallAction, { kind: "gather" }>): string {
+  const preface = action.preface && action.preface.trim() !== "" ? "<Speak>" + escapeXml(action.preface) + "</Speak>" : "";
+  const url = escapeXml(action.actionUrl);
+  return (
+    DECLARATION +
+    "<Response>" +
+    preface +
+    '<Gather action="' +
+    url +
+    '" method="POST" inputType="dtmf" numDigits="' +
+    seconds("numDigits", action.numDigits) +
+    '" executionTimeout="15" digitEndTimeout="5" finishOnKey="#" redirect="true" log="false"><Speak>' +
+    escapeXml(action.prompt) +
+    '</Speak></Gather><Redirect method="POST">' +
+    url +
+    "</Redirect></Response>"
   );
 }
 
@@ -104,6 +150,7 @@ function unavailableXml(message: string): string {
 /** The reply that tells the carrier to carry out `action`. */
 export function callActionXml(action: CallAction): string {
   if (action.kind === "bridge") return dialXml(action);
+  if (action.kind === "gather") return gatherXml(action);
   return rejectXml(action.message);
 }
 

@@ -22,7 +22,19 @@ import type { AppContext } from "../context.js";
 /** What our ids look like (`app_` + a ULID): anything else cannot name an app, and never reaches Postgres. */
 const APP_ID = /^app_[0-9A-HJKMNP-TV-Z]{26}$/;
 
-export type CarrierEndpoint = "answer" | "hangup" | "dial-status";
+/**
+ * Which of our callbacks a request is for; with the CallUUID and Event it is what tells the carrier's retry of a
+ * request (same nonce, same fingerprint) from a replay of its nonce elsewhere. A PIN attempt and a placed call's
+ * callbacks name their step, so a nonce seen on one is a replay on another.
+ */
+export type CarrierEndpoint =
+  | "answer"
+  | "hangup"
+  | "dial-status"
+  | "recording"
+  | `pin:${number}`
+  | `placed-answer:${string}`
+  | `placed-hangup:${string}`;
 
 export interface CarrierCaller {
   app: AppRecord;
