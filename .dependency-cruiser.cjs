@@ -6,7 +6,7 @@
 const SRC = "^server/src/";
 
 /** Entry points and the composition root: only these may see every layer. */
-const ENTRY = `${SRC}(main|migrate|app|bootstrap)\\.ts$`;
+const ENTRY = `${SRC}(main|migrate|rotate-keys|app|bootstrap)\\.ts$`;
 /** The route layer: routes and the HTTP middleware they are built from. */
 const ROUTE = `${SRC}(routes|http)/`;
 const SERVICE = `${SRC}(services|jobs)/`;

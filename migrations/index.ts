@@ -12,6 +12,8 @@ import * as outboxFailures from "./010_outbox_failures.js";
 import * as eventsWebhooks from "./011_events_webhooks.js";
 import * as endpointTombstones from "./012_endpoint_tombstones.js";
 import * as callFlows from "./013_call_flows.js";
+import * as privacy from "./014_privacy.js";
+import * as auditLog from "./015_audit_log.js";
 
 // A static list instead of a directory scan, so migrations run the same under tsx, vitest and a bundle.
 const migrations: Record<string, Knex.Migration> = {
@@ -28,6 +30,8 @@ const migrations: Record<string, Knex.Migration> = {
   "011_events_webhooks": eventsWebhooks,
   "012_endpoint_tombstones": endpointTombstones,
   "013_call_flows": callFlows,
+  "014_privacy": privacy,
+  "015_audit_log": auditLog,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -105,6 +105,33 @@ function errorTable(schemas) {
   return { table: Object.fromEntries(Object.entries(table).map(([c, r]) => [c, { status: r.status, title: r.title }])), byStatus };
 }
 
+const MUTATING = new Set(["post", "put", "patch", "delete"]);
+
+/**
+ * `x-audit` of every operation. Every operation a tenant or the operator calls to change something must declare one
+ * (the carrier's webhooks, signed by the carrier, are not the API's users and declare none): a change added without
+ * it fails `pnpm gen`, so none goes unaudited.
+ */
+function auditedOperations(spec) {
+  const audited = {};
+  for (const [path, item] of Object.entries(spec.paths ?? {})) {
+    for (const [method, op] of Object.entries(item ?? {})) {
+      if (!MUTATING.has(method) || !isObject(op)) continue;
+      const carrier = Array.isArray(op.security) && op.security.some((s) => isObject(s) && "vobizSignature" in s);
+      const audit = op["x-audit"];
+      if (carrier) {
+        if (audit !== undefined) throw new Error(`spec-constants: ${op.operationId} is a carrier webhook: no x-audit`);
+        continue;
+      }
+      if (!isObject(audit) || typeof audit.action !== "string" || typeof audit.resource !== "string") {
+        throw new Error(`spec-constants: ${method.toUpperCase()} ${path} (${op.operationId}) changes something: give it x-audit { action, resource }`);
+      }
+      audited[op.operationId] = { action: audit.action, resource: audit.resource };
+    }
+  }
+  return audited;
+}
+
 /** The text of openapi/generated/constants.ts for a parsed spec. */
 export function constantsModule(spec) {
   const resolve = resolver(spec);
@@ -162,6 +189,12 @@ export function constantsModule(spec) {
   emit("The property names of each object schema, in spec order.", "SCHEMA_PROPERTIES", properties);
   emit("Each component schema's own numeric limits.", "SCHEMA_LIMITS", schemaLimits);
   emit("Each object schema's property limits, its own and those of the schema its `$ref` names.", "PROPERTY_LIMITS", propertyLimits);
+
+  emit(
+    "What each change the API makes is recorded as in the audit log: every operation's `x-audit` (action, resource type).",
+    "AUDITED_OPERATIONS",
+    auditedOperations(spec),
+  );
 
   const params = {};
   for (const [name, param] of Object.entries(parameters)) {

@@ -88,6 +88,18 @@ export type JwkAlg = (typeof JWK_ALG_VALUES)[number];
 export const JWK_USE_VALUES = ["sig"] as const;
 export type JwkUse = (typeof JWK_USE_VALUES)[number];
 
+/** The values of components.schemas.PrivacyJobStatus. */
+export const PRIVACY_JOB_STATUS_VALUES = ["pending", "running", "completed", "failed"] as const;
+export type PrivacyJobStatus = (typeof PRIVACY_JOB_STATUS_VALUES)[number];
+
+/** The values of components.schemas.ExportCall.properties.role. */
+export const EXPORT_CALL_ROLE_VALUES = ["caller", "callee"] as const;
+export type ExportCallRole = (typeof EXPORT_CALL_ROLE_VALUES)[number];
+
+/** The values of components.schemas.AuditActor.properties.type. */
+export const AUDIT_ACTOR_TYPE_VALUES = ["api_key", "operator"] as const;
+export type AuditActorType = (typeof AUDIT_ACTOR_TYPE_VALUES)[number];
+
 /** Every ErrorCode with its HTTP status and problem title (components.schemas.ErrorCode, `x-error-table`). */
 export const ERROR_TABLE = {
   bad_request: { status: 400, title: "Bad request" },
@@ -140,6 +152,7 @@ export const SCHEMA_DEFAULTS = {
   },
   ImportNumbersRequest: { pool: "default" },
   CreateSessionRequest: { mode: "two_way", routing: "number", ttlSeconds: 3600, pool: "default" },
+  PersonRequest: { country: "IN" },
 } as const;
 
 /** `x-fallback`: what the server uses while a property is unset, without writing it into the resource. */
@@ -210,6 +223,18 @@ export const SCHEMA_PROPERTIES = {
   WebhookDeliveryList: ["data", "nextCursor"],
   JwkSet: ["keys"],
   Jwk: ["kty", "crv", "x", "kid", "alg", "use"],
+  PersonRequest: ["number", "country"],
+  ErasureCounts: ["participants", "sessionsClosed", "calls", "recordings", "events", "idempotencyKeys", "pinLockouts", "exports"],
+  Erasure: ["id", "status", "createdAt", "completedAt", "counts"],
+  ErasureList: ["data", "nextCursor"],
+  ExportSession: ["id", "status", "routing", "mode", "reference", "createdAt", "expiresAt", "closedAt", "participantId", "label", "proxyNumber"],
+  ExportCall: ["id", "sessionId", "role", "direction", "decision", "status", "startedAt", "answeredAt", "endedAt", "durationSeconds"],
+  ExportResult: ["maskedNumber", "sessions", "calls"],
+  Export: ["id", "status", "createdAt", "completedAt", "result"],
+  AuditActor: ["type", "apiKeyId"],
+  AuditEvent: ["id", "tenantId", "actor", "action", "resourceType", "resourceId", "ip", "requestId", "createdAt"],
+  AuditEventList: ["data", "nextCursor"],
+  KeyRotationStatus: ["currentKeyId", "previousKeyIds", "remaining", "complete", "checkedAt"],
   VobizCallback: ["CallUUID", "From", "To", "Direction", "CallStatus", "Event", "HangupCause", "HangupCauseCode", "HangupCauseName", "Duration", "BillDuration", "StartTime", "AnswerTime", "EndTime", "DialStatus", "DialHangupCause", "DialALegUUID", "DialBLegUUID", "DialBLegDuration", "DialBLegBillDuration", "Digits", "RecordingID", "RecordUrl", "RecordingDuration", "RecordingDurationMs", "RecordingFormat"],
 } as const;
 
@@ -307,6 +332,34 @@ export const PROPERTY_LIMITS = {
     attempt: { minimum: 1 },
     durationMs: { minimum: 0 },
   },
+  PersonRequest: {
+    number: { minLength: 3, maxLength: 32 },
+  },
+} as const;
+
+/** What each change the API makes is recorded as in the audit log: every operation's `x-audit` (action, resource type). */
+export const AUDITED_OPERATIONS = {
+  "admin.tenants.create": { action: "tenant.created", resource: "tenant" },
+  "admin.apiKeys.create": { action: "api_key.created", resource: "api_key" },
+  "apiKeys.create": { action: "api_key.created", resource: "api_key" },
+  "apiKeys.delete": { action: "api_key.revoked", resource: "api_key" },
+  "apps.create": { action: "app.created", resource: "app" },
+  "apps.update": { action: "app.updated", resource: "app" },
+  "settings.update": { action: "settings.updated", resource: "settings" },
+  "numbers.create": { action: "numbers.imported", resource: "pool" },
+  "numbers.delete": { action: "number.released", resource: "number" },
+  "sessions.create": { action: "session.created", resource: "session" },
+  "sessions.update": { action: "session.updated", resource: "session" },
+  "sessions.close": { action: "session.closed", resource: "session" },
+  "sessions.placeCall": { action: "call.placed", resource: "call" },
+  "recordings.delete": { action: "recording.deleted", resource: "recording" },
+  "erasures.create": { action: "erasure.requested", resource: "erasure" },
+  "exports.create": { action: "export.requested", resource: "export" },
+  "webhookEndpoints.create": { action: "webhook_endpoint.created", resource: "webhook_endpoint" },
+  "webhookEndpoints.update": { action: "webhook_endpoint.updated", resource: "webhook_endpoint" },
+  "webhookEndpoints.delete": { action: "webhook_endpoint.deleted", resource: "webhook_endpoint" },
+  "webhookEndpoints.rotateSecret": { action: "webhook_endpoint.secret_rotated", resource: "webhook_endpoint" },
+  "events.redeliver": { action: "event.redelivered", resource: "event" },
 } as const;
 
 /** components.parameters with their schemas' limits and defaults. */

@@ -70,6 +70,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit trail across tenants (the operator's view), newest first. */
+        get: operations["admin.auditEvents.list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/api-keys": {
         parameters: {
             query?: never;
@@ -400,6 +417,101 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/erasures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's erasures, newest first. */
+        get: operations["erasures.list"];
+        put?: never;
+        /**
+         * Erase a person from everything the tenant holds; runs in the background.
+         * @description Every participant row of that number in the tenant loses its encrypted number and blind index (`maskedNumber` becomes null), their open sessions are closed (with their events), and every other copy that could reveal the number or link it to a session goes: stored call replies, recordings (at the carrier too), events about those sessions and calls, idempotency records of requests that named it, PIN lockouts, exports. The erasure keeps counts and times, never the number. Erasing a number twice is harmless.
+         */
+        post: operations["erasures.create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/erasures/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An erasure, with what it erased once completed. */
+        get: operations["erasures.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export what the tenant holds about one person (an access request); runs in the background.
+         * @description The result lists the sessions and calls of that person: ids, times, decisions, their own masked number; never another person's number. It is kept 7 days, then purged.
+         */
+        post: operations["exports.create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An export, with its result once completed. */
+        get: operations["exports.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/key-rotation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How far the re-encryption under the current master key has come.
+         * @description With `MASKLINE_MASTER_KEY_PREVIOUS` set, a background job re-encrypts (and re-indexes) everything still under an older key. Once `complete` is true, the older keys can be removed from the configuration.
+         */
+        get: operations["admin.keyRotation.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -542,6 +654,23 @@ export interface paths {
         put?: never;
         /** Queue the event again for every enabled endpoint that subscribes to its type (same `webhook-id`). */
         post: operations["events.redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who changed what, newest first (every change made through the API, append-only). */
+        get: operations["auditEvents.list"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -902,8 +1031,8 @@ export interface components {
         Participant: {
             id: string;
             label: string | null;
-            /** @description The real number with its middle hidden, `+91******0001`. */
-            maskedNumber: string;
+            /** @description The real number with its middle hidden, `+91******0001`; null once the person was erased. */
+            maskedNumber: string | null;
             /** @description The masking DID this participant dials, and sees as caller ID. */
             proxyNumber: string;
             /** @description PIN sessions only, and only in the answer to the create (or an idempotent replay of it): the digits this participant enters after dialling `proxyNumber` to reach the other one. Stored hashed; shown once. */
@@ -1166,6 +1295,129 @@ export interface components {
             alg: "EdDSA";
             /** @enum {string} */
             use: "sig";
+        };
+        PersonRequest: {
+            number: components["schemas"]["PhoneNumberInput"];
+            /**
+             * @description How to read a number given in national format.
+             * @default IN
+             */
+            country?: components["schemas"]["CountryCode"];
+        };
+        /**
+         * @description `pending` until its job runs; `completed` or `failed` after (a failed one may be requested again).
+         * @enum {string}
+         */
+        PrivacyJobStatus: "pending" | "running" | "completed" | "failed";
+        /** @description What was erased or removed; never the number. */
+        ErasureCounts: {
+            /** @description Participant rows that lost the number and its blind index. */
+            participants: number;
+            sessionsClosed: number;
+            /** @description Calls whose stored replies were removed. */
+            calls: number;
+            /** @description Recordings deleted, at the carrier first. */
+            recordings: number;
+            /** @description Events about those sessions, calls and recordings, deleted with their deliveries. */
+            events: number;
+            idempotencyKeys: number;
+            pinLockouts: number;
+            exports: number;
+        };
+        Erasure: {
+            id: string;
+            status: components["schemas"]["PrivacyJobStatus"];
+            createdAt: components["schemas"]["Timestamp"];
+            /** Format: date-time */
+            completedAt: string | null;
+            counts: components["schemas"]["ErasureCounts"] | null;
+        };
+        ErasureList: {
+            data: components["schemas"]["Erasure"][];
+            nextCursor: components["schemas"]["Cursor"];
+        };
+        ExportSession: {
+            id: string;
+            status: components["schemas"]["SessionStatus"];
+            routing: components["schemas"]["SessionRouting"];
+            mode: components["schemas"]["SessionMode"];
+            reference: string | null;
+            createdAt: components["schemas"]["Timestamp"];
+            expiresAt: components["schemas"]["Timestamp"];
+            /** Format: date-time */
+            closedAt: string | null;
+            /** @description This person in the session. */
+            participantId: string;
+            label: string | null;
+            /** @description The masking DID this person dialled. */
+            proxyNumber: string;
+        };
+        ExportCall: {
+            id: string;
+            sessionId: string | null;
+            /**
+             * @description Whether this person called or was called.
+             * @enum {string}
+             */
+            role: "caller" | "callee";
+            direction: components["schemas"]["CallDirection"];
+            decision: components["schemas"]["CallDecision"];
+            status: components["schemas"]["CallStatus"];
+            startedAt: components["schemas"]["Timestamp"];
+            /** Format: date-time */
+            answeredAt: string | null;
+            /** Format: date-time */
+            endedAt: string | null;
+            durationSeconds: number | null;
+        };
+        ExportResult: {
+            /** @description The person's number as the API shows it (masked). */
+            maskedNumber: string;
+            sessions: components["schemas"]["ExportSession"][];
+            calls: components["schemas"]["ExportCall"][];
+        };
+        Export: {
+            id: string;
+            status: components["schemas"]["PrivacyJobStatus"];
+            createdAt: components["schemas"]["Timestamp"];
+            /** Format: date-time */
+            completedAt: string | null;
+            result: components["schemas"]["ExportResult"] | null;
+        };
+        AuditActor: {
+            /** @enum {string} */
+            type: "api_key" | "operator";
+            /** @description The key that made the change; null for the operator. */
+            apiKeyId: string | null;
+        };
+        AuditEvent: {
+            id: string;
+            tenantId: string;
+            actor: components["schemas"]["AuditActor"];
+            /** @description What was done, e.g. `session.created`, `api_key.revoked` (the operation's `x-audit`). */
+            action: string;
+            resourceType: string;
+            resourceId: string | null;
+            /** @description The address the request came from. */
+            ip: string | null;
+            requestId: string;
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        AuditEventList: {
+            data: components["schemas"]["AuditEvent"][];
+            nextCursor: components["schemas"]["Cursor"];
+        };
+        KeyRotationStatus: {
+            /** @description The id every new ciphertext names. */
+            currentKeyId: string;
+            previousKeyIds: string[];
+            /** @description Rows still under a previous key, by what they hold. */
+            remaining: {
+                [key: string]: number;
+            };
+            /** @description Nothing is left under a previous key: they can be removed. */
+            complete: boolean;
+            checkedAt: components["schemas"]["Timestamp"];
         };
         /** @description The fields Vobiz posts that Maskline reads (exact casing); other fields are accepted and ignored. */
         VobizCallback: {
@@ -1470,6 +1722,33 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    "admin.auditEvents.list": {
+        parameters: {
+            query?: {
+                tenantId?: components["schemas"]["ResourceId"];
+                action?: string;
+                limit?: components["parameters"]["Limit"];
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of audit events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             422: components["responses"]["ValidationFailed"];
         };
     };
@@ -2229,6 +2508,169 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    "erasures.list": {
+        parameters: {
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of erasures. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "erasures.create": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeating a request with the same key and body returns the first result; a different body is a 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted; follow it at `GET /v1/erasures/{id}`. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Erasure"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "erasures.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The erasure. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Erasure"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "exports.create": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeating a request with the same key and body returns the first result; a different body is a 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted; follow it at `GET /v1/exports/{id}`. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Export"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "exports.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Export"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "admin.keyRotation.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rotation's progress. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyRotationStatus"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
     "webhooks.jwks": {
         parameters: {
             query?: never;
@@ -2524,6 +2966,34 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    "auditEvents.list": {
+        parameters: {
+            query?: {
+                action?: string;
+                resourceId?: components["schemas"]["ResourceId"];
+                limit?: components["parameters"]["Limit"];
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of audit events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
         };
     };
     "vobiz.answerGet": {

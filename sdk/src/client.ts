@@ -10,6 +10,7 @@ import { Sessions } from "./resources/sessions.js";
 import { Settings } from "./resources/settings.js";
 import { Events } from "./resources/events.js";
 import { WebhookEndpoints } from "./resources/webhook-endpoints.js";
+import { AuditEvents } from "./resources/audit-events.js";
 import { ClientWebhooks } from "./webhooks.js";
 import { VERSION } from "./version.js";
 
@@ -47,6 +48,8 @@ export class Maskline {
   readonly settings: Settings;
   readonly webhookEndpoints: WebhookEndpoints;
   readonly events: Events;
+  /** The tenant's audit log (append-only): who changed what, when, from where. */
+  readonly auditEvents: AuditEvents;
   /** Verifying deliveries at your endpoint (no request is made), and `fetchJwks()` for `verifyWithJwks`. */
   readonly webhooks: ClientWebhooks;
 
@@ -77,6 +80,7 @@ export class Maskline {
     this.settings = new Settings(http);
     this.webhookEndpoints = new WebhookEndpoints(http);
     this.events = new Events(http);
+    this.auditEvents = new AuditEvents(http);
     this.webhooks = new ClientWebhooks(http);
   }
 }

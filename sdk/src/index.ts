@@ -18,7 +18,7 @@ export {
   type MasklineErrorInit,
 } from "./errors.js";
 export type * from "./types.js";
-export type { Admin, AdminApiKeys, AdminTenants } from "./resources/admin.js";
+export type { Admin, AdminApiKeys, AdminAuditEvents, AdminTenants } from "./resources/admin.js";
 export type { ApiKeys } from "./resources/api-keys.js";
 export type { Apps } from "./resources/apps.js";
 export type { Calls } from "./resources/calls.js";
@@ -29,6 +29,7 @@ export type { Sessions } from "./resources/sessions.js";
 export type { Settings } from "./resources/settings.js";
 export type { Events } from "./resources/events.js";
 export type { WebhookEndpoints } from "./resources/webhook-endpoints.js";
+export type { AuditEvents } from "./resources/audit-events.js";
 export {
   type ClientWebhooks,
   Webhooks,

@@ -97,3 +97,10 @@ export type PoolListParams = Query<"pools.list">;
 export type EventListParams = Query<"events.list">;
 export type RecordingListParams = Query<"recordings.list">;
 export type WebhookDeliveryListParams = Query<"webhookEndpoints.listDeliveries">;
+
+/** One change made through the API: who (`actor`), what (`action`), which resource, when, from which address. */
+export type AuditEvent = Schemas["AuditEvent"];
+export type AuditActor = Schemas["AuditActor"];
+export type AuditEventListParams = Query<"auditEvents.list">;
+/** The operator's view: `tenantId` narrows it to one tenant. */
+export type AdminAuditEventListParams = Query<"admin.auditEvents.list">;

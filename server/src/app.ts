@@ -19,6 +19,8 @@ import { settingsRoutes } from "./routes/settings.js";
 import { eventRoutes, webhookEndpointRoutes } from "./routes/events.js";
 import { vobizFlowRoutes } from "./routes/vobiz-flows.js";
 import { recordingRoutes } from "./routes/recordings.js";
+import { privacyRoutes } from "./routes/privacy.js";
+import { auditRoutes } from "./routes/audit.js";
 
 export const BODY_LIMIT = "64kb";
 
@@ -34,10 +36,12 @@ export function buildRouter(deps: Deps): Router<RequestState> {
   vobizRoutes(router, deps);
   vobizFlowRoutes(router, deps);
   recordingRoutes(router, deps);
+  privacyRoutes(router, deps);
   callRoutes(router, deps);
   settingsRoutes(router, deps);
   eventRoutes(router, deps);
   webhookEndpointRoutes(router, deps);
+  auditRoutes(router, deps);
   // Routes register by operationId (http/route.ts), so a spec operation without a handler would otherwise only show
   // up as a 404 in production; refusing to build the router stops the server at startup instead.
   const missing = unregisteredOperations(router);

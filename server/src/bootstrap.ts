@@ -43,6 +43,8 @@ export async function buildRuntime(
       ...config,
       adminToken: config.adminToken ?? secrets.adminToken,
       masterKey: config.masterKey ?? secrets.masterKey,
+      // The configured previous keys, else those a `pnpm rotate-keys` in progress left in the data folder.
+      masterKeysPrevious: config.masterKey ? config.masterKeysPrevious : [...config.masterKeysPrevious, ...secrets.masterKeysPrevious],
       signingKeys: config.signingKeys ?? Object.freeze([Object.freeze({ seed: secrets.signingKey, kid: undefined })]),
     });
     if (secrets.created) generatedSecrets = { adminToken: resolved.adminToken!, path: secrets.path };
@@ -51,7 +53,7 @@ export async function buildRuntime(
   if (!resolved.adminToken) logger.warn("MASKLINE_ADMIN_TOKEN is not set: the operator API refuses every request");
 
   if (!resolved.signingKeys) throw new ConfigError("invalid configuration: MASKLINE_SIGNING_KEY is required");
-  const keys = createKeyring(parseMasterKey(resolved.masterKey));
+  const keys = createKeyring(parseMasterKey(resolved.masterKey), resolved.masterKeysPrevious.map(parseMasterKey));
   const signingKeys = await createSigningKeys(resolved.signingKeys);
   const db = await createDatabase({ databaseUrl: resolved.databaseUrl, dataDir: resolved.dataDir, poolMax: resolved.databasePoolMax });
   let kv;

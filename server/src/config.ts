@@ -25,6 +25,15 @@ const envSchema = z.object({
       .refine((v) => Buffer.from(v, "base64").length === 32, "must be base64 of exactly 32 random bytes")
       .optional(),
   ),
+  MASKLINE_MASTER_KEY_PREVIOUS: optionalString.pipe(
+    z
+      .string()
+      .refine(
+        (v) => v.split(",").every((k) => /^[A-Za-z0-9+/_-]+={0,2}$/.test(k.trim()) && Buffer.from(k.trim(), "base64").length === 32),
+        "must be comma-separated base64 keys of exactly 32 bytes each",
+      )
+      .optional(),
+  ),
   MASKLINE_SIGNING_KEY: optionalString,
   MASKLINE_WEBHOOK_ALLOW_PRIVATE: z.enum(["true", "false"]).default("false"),
   MASKLINE_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
@@ -37,6 +46,8 @@ const envSchema = z.object({
   MASKLINE_CALLS_PER_SECOND: z.coerce.number().int().min(0).max(10_000).default(5),
   // At most 29 s: the server checks for stalled requests every half second, so one is cut off within 30 s.
   MASKLINE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(29_000).default(20_000),
+  // The audit log's own retention, one for the service, apart from each tenant's data retention (docs/audit-log.md).
+  MASKLINE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(730),
 });
 
 export interface Config {
@@ -50,6 +61,8 @@ export interface Config {
   readonly publicBaseUrl: string;
   readonly adminToken: string | undefined;
   readonly masterKey: string | undefined;
+  /** Older master keys, still accepted for reading while a rotation re-encrypts what they protect (newest first). */
+  readonly masterKeysPrevious: readonly string[];
   /**
    * MASKLINE_SIGNING_KEY parsed: the Ed25519 keys of event signatures (`v1a`), the first signing and the rest only
    * published (retired keys receivers may still meet). Undefined in embedded mode until bootstrap generates one.
@@ -71,6 +84,8 @@ export interface Config {
   readonly vobizApiBaseUrl: string;
   /** Calls a tenant may have Maskline place per second (click-to-call), across replicas; 0 turns the limit off. */
   readonly callsPerSecond: number;
+  /** Audit events older than this many days are deleted by the retention purge (and nothing else deletes them). */
+  readonly auditRetentionDays: number;
 }
 
 /** One Ed25519 signing key: its 32-byte seed (base64) and, when the operator named it, its key id. */
@@ -204,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     publicBaseUrl,
     adminToken: e.MASKLINE_ADMIN_TOKEN,
     masterKey: e.MASKLINE_MASTER_KEY,
+    masterKeysPrevious: Object.freeze((e.MASKLINE_MASTER_KEY_PREVIOUS ?? "").split(",").map((k) => k.trim()).filter(Boolean)),
     signingKeys: e.MASKLINE_SIGNING_KEY === undefined ? undefined : parseSigningKeys(e.MASKLINE_SIGNING_KEY),
     webhookAllowPrivate: e.MASKLINE_WEBHOOK_ALLOW_PRIVATE === "true",
     webhookConcurrency: e.MASKLINE_WEBHOOK_CONCURRENCY,
@@ -215,5 +231,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     requestTimeoutMs: e.MASKLINE_REQUEST_TIMEOUT_MS,
     vobizApiBaseUrl: (e.VOBIZ_API_BASE_URL ?? DEFAULT_VOBIZ_API_BASE_URL).replace(/\/+$/, ""),
     callsPerSecond: e.MASKLINE_CALLS_PER_SECOND,
+    auditRetentionDays: e.MASKLINE_AUDIT_RETENTION_DAYS,
   });
 }

@@ -272,12 +272,12 @@ describe("idempotency claims", () => {
     const { tenantId } = await server.createTenant();
     const ref = { scope: tenantId, key: "held", operation: "sessions.create:{}" };
     const timing = { waitMs: 400, abandonedAfterMs: 60_000, firstPollMs: 25, maxPollMs: 100 };
-    const held = await acquireIdempotencyKey(server.deps, ref, "hash", timing);
+    const held = await acquireIdempotencyKey(server.deps, ref, ["hash"], timing);
     expect("claim" in held).toBe(true);
     try {
       const started = Date.now();
       const { result, statements } = await countingStatements(() =>
-        acquireIdempotencyKey(server.deps, ref, "hash", timing).then(
+        acquireIdempotencyKey(server.deps, ref, ["hash"], timing).then(
           () => null,
           (err: unknown) => err,
         ),

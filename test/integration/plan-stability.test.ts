@@ -144,6 +144,7 @@ describe.skipIf(!testDatabaseUrl)("hot statements keep their cost as a new datab
         masked_number: "masked",
         proxy_number_id: didId(d),
         pin_hash: null,
+        pin_key_id: null,
       });
       await sessions.insertSessionWithPair(
         trx,

@@ -4,7 +4,7 @@
  * test/support/sql-audit-origin.ts), the tenant table it reads without a tenant, and a fragment of its SQL; all three
  * must match. Everything else must name its tenant, a migration's statements included.
  */
-import type { Violation } from "./sql-audit.js";
+import type { AppendOnlyViolation, Violation } from "./sql-audit.js";
 
 interface Allowed {
   /** `<path under the repository>#<function>` of the sending frame. */
@@ -15,6 +15,108 @@ interface Allowed {
 }
 
 const ALLOWED: Allowed[] = [
+  {
+    from: "server/src/stores/key-rotation.ts#encryptedBatch",
+    table: "participants",
+    sql: /^SELECT .* FROM "participants"\s+WHERE "\w+_enc" IS NOT NULL/,
+    why: "a key rotation walks every encrypted column of every tenant in key order (jobs/rekey.ts); each row is then rewritten by its whole key",
+  },
+  {
+    from: "server/src/stores/key-rotation.ts#countUnderPreviousKeys",
+    table: "participants",
+    sql: /^SELECT count\(\*\) AS n FROM "participants" WHERE "\w+_enc" IS NOT NULL AND "\w+_enc" NOT LIKE/,
+    why: "the operator's key-rotation status counts what is left under an old key, across tenants",
+  },
+  {
+    from: "server/src/stores/key-rotation.ts#encryptedBatch",
+    table: "apps",
+    sql: /^SELECT .* FROM "apps"\s+WHERE "\w+_enc" IS NOT NULL/,
+    why: "a key rotation walks every encrypted column of every tenant in key order (jobs/rekey.ts); each row is then rewritten by its whole key",
+  },
+  {
+    from: "server/src/stores/key-rotation.ts#countUnderPreviousKeys",
+    table: "apps",
+    sql: /^SELECT count\(\*\) AS n FROM "apps" WHERE "\w+_enc" IS NOT NULL AND "\w+_enc" NOT LIKE/,
+    why: "the operator's key-rotation status counts what is left under an old key, across tenants",
+  },
+  {
+    from: "server/src/stores/key-rotation.ts#encryptedBatch",
+    table: "webhook_endpoints",
+    sql: /^SELECT .* FROM "webhook_endpoints"\s+WHERE "\w+_enc" IS NOT NULL/,
+    why: "a key rotation walks every encrypted column of every tenant in key order (jobs/rekey.ts); each row is then rewritten by its whole key",
+  },
+  {
+    from: "server/src/stores/key-rotation.ts#countUnderPreviousKeys",
+    table: "webhook_endpoints",
+    sql: /^SELECT count\(\*\) AS n FROM "webhook_endpoints" WHERE "\w+_enc" IS NOT NULL AND "\w+_enc" NOT LIKE/,
+    why: "the operator's key-rotation status counts what is left under an old key, across tenants",
+  },
+  {
+    from: "server/src/stores/key-rotation.ts#encryptedBatch",
+    table: "calls",
+    sql: /^SELECT .* FROM "calls"\s+WHERE "\w+_enc" IS NOT NULL/,
+    why: "a key rotation walks every encrypted column of every tenant in key order (jobs/rekey.ts); each row is then rewritten by its whole key",
+  },
+  {
+    from: "server/src/stores/key-rotation.ts#countUnderPreviousKeys",
+    table: "calls",
+    sql: /^SELECT count\(\*\) AS n FROM "calls" WHERE "\w+_enc" IS NOT NULL AND "\w+_enc" NOT LIKE/,
+    why: "the operator's key-rotation status counts what is left under an old key, across tenants",
+  },
+  {
+    from: "server/src/stores/key-rotation.ts#encryptedBatch",
+    table: "call_steps",
+    sql: /^SELECT .* FROM "call_steps"\s+WHERE "\w+_enc" IS NOT NULL/,
+    why: "a key rotation walks every encrypted column of every tenant in key order (jobs/rekey.ts); each row is then rewritten by its whole key",
+  },
+  {
+    from: "server/src/stores/key-rotation.ts#countUnderPreviousKeys",
+    table: "call_steps",
+    sql: /^SELECT count\(\*\) AS n FROM "call_steps" WHERE "\w+_enc" IS NOT NULL AND "\w+_enc" NOT LIKE/,
+    why: "the operator's key-rotation status counts what is left under an old key, across tenants",
+  },
+  {
+    from: "server/src/stores/key-rotation.ts#encryptedBatch",
+    table: "idempotency_keys",
+    sql: /^SELECT .* FROM "idempotency_keys"\s+WHERE "\w+_enc" IS NOT NULL/,
+    why: "a key rotation walks every encrypted column of every tenant in key order (jobs/rekey.ts); each row is then rewritten by its whole key",
+  },
+  {
+    from: "server/src/stores/key-rotation.ts#countUnderPreviousKeys",
+    table: "idempotency_keys",
+    sql: /^SELECT count\(\*\) AS n FROM "idempotency_keys" WHERE "\w+_enc" IS NOT NULL AND "\w+_enc" NOT LIKE/,
+    why: "the operator's key-rotation status counts what is left under an old key, across tenants",
+  },
+  {
+    from: "server/src/stores/key-rotation.ts#encryptedBatch",
+    table: "exports",
+    sql: /^SELECT .* FROM "exports"\s+WHERE "\w+_enc" IS NOT NULL/,
+    why: "a key rotation walks every encrypted column of every tenant in key order (jobs/rekey.ts); each row is then rewritten by its whole key",
+  },
+  {
+    from: "server/src/stores/key-rotation.ts#countUnderPreviousKeys",
+    table: "exports",
+    sql: /^SELECT count\(\*\) AS n FROM "exports" WHERE "\w+_enc" IS NOT NULL AND "\w+_enc" NOT LIKE/,
+    why: "the operator's key-rotation status counts what is left under an old key, across tenants",
+  },
+  {
+    from: "server/src/stores/key-rotation.ts#countPinHashesUnderPreviousKeys",
+    table: "participants",
+    sql: /^SELECT count\(\*\) AS n FROM participants WHERE active AND pin_hash IS NOT NULL/,
+    why: "the operator's key-rotation status counts live PIN hashes under an old key, across tenants",
+  },
+  {
+    from: "server/src/stores/key-rotation.ts#rewriteEncrypted",
+    table: "idempotency_keys",
+    sql: /^UPDATE "idempotency_keys" SET "response_enc" = \$1 WHERE "scope" = \$2 AND "key" = \$3 AND "operation" = \$4/,
+    why: "a key rotation rewrites an idempotent result by its whole key (scope, key, operation): the scope is in it",
+  },
+  {
+    from: "server/src/stores/exports.ts#purgeOldExports",
+    table: "exports",
+    sql: /DELETE FROM exports WHERE \(tenant_id, id\) IN \(SELECT tenant_id, id FROM exports WHERE created_at </,
+    why: "exports are kept a week whatever their tenant",
+  },
   {
     from: "server/src/stores/maintenance.ts#expireDueSessions",
     table: "sessions",
@@ -70,6 +172,18 @@ const ALLOWED: Allowed[] = [
     why: "the purge of dispatched outbox rows runs across tenants, as the dispatcher does",
   },
   {
+    from: "server/src/stores/audit.ts#listAuditEventsAcrossTenants",
+    table: "audit_events",
+    sql: /^select \* from "audit_events"( where "action" = \$1)?( (where|and) "id" < \$\d)? order by "id" desc limit \$\d$/,
+    why: "the operator's view of the audit log across tenants (routes/audit.ts, admin.auditEvents.list); with tenantId it names the tenant",
+  },
+  {
+    from: "server/src/stores/audit.ts#purgeAuditEventsPastRetention",
+    table: "audit_events",
+    sql: /^DELETE FROM audit_events WHERE \(tenant_id, id\) IN \(\s*SELECT tenant_id, id FROM audit_events\s+WHERE created_at </,
+    why: "the audit log has one retention for the whole service (MASKLINE_AUDIT_RETENTION_DAYS), whatever the tenant",
+  },
+  {
     from: "migrations/006_idempotency_claims.ts#up",
     table: "idempotency_keys",
     sql: /^update "idempotency_keys" set "claimed_at" = "created_at"/,
@@ -92,4 +206,20 @@ const ALLOWED: Allowed[] = [
 /** An entry names one function: `from` is matched whole, never as a prefix of a file's frames. */
 export function allowedAcrossTenants(frame: string, violation: Violation, sql: string): boolean {
   return ALLOWED.some((a) => frame === a.from && a.table === violation.table && a.sql.test(sql));
+}
+
+/**
+ * The only functions that may DELETE from an append-only table (test/support/sql-audit.ts, appendOnlyViolations), each
+ * with why. Nothing may UPDATE or TRUNCATE one: there is no entry for that, on purpose.
+ */
+const APPEND_ONLY_DELETERS: Array<{ from: string; table: string; why: string }> = [
+  {
+    from: "server/src/stores/audit.ts#purgeAuditEventsPastRetention",
+    table: "audit_events",
+    why: "the retention purge (jobs/sweeper.ts) removes audit events past MASKLINE_AUDIT_RETENTION_DAYS, and nothing else does",
+  },
+];
+
+export function allowedOnAppendOnly(frame: string, violation: AppendOnlyViolation): boolean {
+  return violation.write === "delete" && APPEND_ONLY_DELETERS.some((a) => frame === a.from && a.table === violation.table);
 }

@@ -12,6 +12,9 @@
  * app_lookup) and the operator's `jobs` are global by design and not checked.
  *
  * A condition inside a LEFT JOIN's ON clause only restricts the join's right side; in a FULL JOIN's, neither.
+ *
+ * The same statements are checked against the append-only tables (the audit log, docs/audit-log.md): see
+ * appendOnlyViolations at the end of this file.
  */
 import { body, conjuncts, list, isObject, parseStatements, QueryWalker, type Condition, type Node, type Rel, type Scope } from "./sql-audit-walk.js";
 
@@ -29,6 +32,7 @@ export const TENANT_COLUMN: Readonly<Record<string, string>> = {
   webhook_nonces: "tenant_id",
   outbox: "tenant_id",
   idempotency_keys: "scope",
+  audit_events: "tenant_id",
 };
 
 export interface Violation {
@@ -161,4 +165,57 @@ export function tenantFilterViolations(sql: string): Violation[] {
   const checker = new TenantFilterChecker();
   for (const stmt of statements) checker.statement(stmt);
   return checker.violations;
+}
+
+/**
+ * Append-only tables (docs/audit-log.md): rows are inserted and read, never changed. Any UPDATE of one (an upsert's
+ * DO UPDATE and a MERGE included), any TRUNCATE, and any DELETE not sent by a function that
+ * test/support/sql-audit-allowlist.ts names for it (the retention purge) fails the suite.
+ */
+export const APPEND_ONLY_TABLES: ReadonlySet<string> = new Set(["audit_events"]);
+
+export interface AppendOnlyViolation {
+  table: string;
+  write: "update" | "delete" | "truncate";
+}
+
+/**
+ * What in `sql` changes or removes rows of an append-only table, at any depth (a CTE, a subquery). A statement the
+ * parser refuses is left to tenantFilterViolations, which reports it. Needs loadSqlParser() first.
+ */
+export function appendOnlyViolations(sql: string): AppendOnlyViolation[] {
+  if (![...APPEND_ONLY_TABLES].some((t) => sql.includes(t))) return [];
+  let statements: unknown[];
+  try {
+    statements = parseStatements(sql);
+  } catch {
+    return [];
+  }
+  const found: AppendOnlyViolation[] = [];
+  const named = (rv: unknown): string | null => {
+    const name = (body(rv, "RangeVar") ?? (isObject(rv) ? rv : null))?.relname;
+    return typeof name === "string" && APPEND_ONLY_TABLES.has(name) ? name : null;
+  };
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(visit);
+    if (!isObject(v)) return;
+    const update = body(v, "UpdateStmt");
+    const del = body(v, "DeleteStmt");
+    const insert = body(v, "InsertStmt");
+    const merge = body(v, "MergeStmt");
+    const truncate = body(v, "TruncateStmt");
+    const table = (n: Node | null) => (n ? named(n.relation) : null);
+    if (table(update)) found.push({ table: table(update)!, write: "update" });
+    if (table(del)) found.push({ table: table(del)!, write: "delete" });
+    if (table(merge)) found.push({ table: table(merge)!, write: "update" });
+    const onConflict = insert && (body(insert.onConflictClause, "OnConflictClause") ?? (isObject(insert.onConflictClause) ? insert.onConflictClause : null));
+    if (table(insert) && onConflict?.action === "ONCONFLICT_UPDATE") found.push({ table: table(insert)!, write: "update" });
+    for (const rel of list(truncate?.relations)) {
+      const t = named(rel);
+      if (t) found.push({ table: t, write: "truncate" });
+    }
+    for (const value of Object.values(v)) visit(value);
+  };
+  statements.forEach(visit);
+  return found;
 }

@@ -1,7 +1,9 @@
 import type { Credential, HttpClient, RequestOptions } from "../http.js";
 import type { PagePromise } from "../pagination.js";
 import type {
+  AdminAuditEventListParams,
   ApiKeyWithSecret,
+  AuditEvent,
   CreateApiKeyRequest,
   CreateTenantRequest,
   CreateTenantResponse,
@@ -39,6 +41,18 @@ export class AdminApiKeys extends APIResource {
   }
 }
 
+/** `/v1/admin/audit-events`, with the operator token: the audit log across tenants. */
+export class AdminAuditEvents extends APIResource {
+  protected override readonly credential: Credential = "admin";
+
+  /** `GET /v1/admin/audit-events?tenantId=&action=`, newest first, every tenant's unless `tenantId` names one. */
+  list(params?: AdminAuditEventListParams, opts?: RequestOptions): PagePromise<AuditEvent> {
+    return this.paginate(params, opts, (query, init) =>
+      this.http.api.GET("/v1/admin/audit-events", { params: { query }, ...init }),
+    );
+  }
+}
+
 /**
  * The operator API. Its calls send `Authorization: Bearer <adminToken>`, falling back to `apiKey` when no
  * `adminToken` was given (so `new Maskline({ apiKey: operatorToken, baseUrl })` works too).
@@ -46,9 +60,11 @@ export class AdminApiKeys extends APIResource {
 export class Admin {
   readonly tenants: AdminTenants;
   readonly apiKeys: AdminApiKeys;
+  readonly auditEvents: AdminAuditEvents;
 
   constructor(http: HttpClient) {
     this.tenants = new AdminTenants(http);
     this.apiKeys = new AdminApiKeys(http);
+    this.auditEvents = new AdminAuditEvents(http);
   }
 }

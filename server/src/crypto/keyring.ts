@@ -6,9 +6,10 @@
  *   id), so a weakness or leak in one use does not carry over to another.
  * - Ciphertexts are self-describing: `v1.<keyId>.<iv>.<ciphertext>.<tag>` (base64url parts). The version and key id
  *   are bound as AES-GCM additional data, so editing the header is detected like editing the ciphertext.
- * - One master key (MASKLINE_MASTER_KEY, or the generated one in embedded mode) encrypts and decrypts everything. The
- *   key id in each ciphertext is there so that a keyring holding older keys too can tell which one a ciphertext
- *   needs: rotation can be added without rewriting what is already stored.
+ * - The current master key (MASKLINE_MASTER_KEY, or the generated one in embedded mode) encrypts and makes blind
+ *   indexes. Previous keys (MASKLINE_MASTER_KEY_PREVIOUS) only decrypt, by the key id each ciphertext names, and make
+ *   the blind indexes a lookup tries while data is still indexed under them: a rotation re-encrypts in the
+ *   background (jobs/rekey.ts) and every read keeps working meanwhile (docs/privacy.md, "Key rotation").
  * - Error messages never contain plaintext or key material (they may end up in logs and problem+json bodies).
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from "node:crypto";
@@ -25,13 +26,22 @@ const HKDF_SALT = Buffer.from("maskline/hkdf/v1", "utf8");
 const B64URL = /^[A-Za-z0-9_-]*$/;
 
 export interface Keyring {
-  /** Id of the key (8 hex chars), written into every ciphertext. */
+  /** Id of the current key (8 hex chars), written into every ciphertext. */
   readonly keyId: string;
+  /** Ids of the previous keys, still accepted for reading (newest first). */
+  readonly previousKeyIds: readonly string[];
   encrypt(plaintext: string): string;
-  /** Decrypts a ciphertext written under this keyring's key; one naming another key id is refused. */
+  /** Decrypts a ciphertext written under the current or a previous key; one naming another key id is refused. */
   decrypt(token: string): string;
-  /** Deterministic HMAC-SHA256 (hex): store this for equality lookups. */
+  /** True when the ciphertext is under the current key (nothing to re-encrypt). */
+  isCurrent(token: string): boolean;
+  /** Deterministic HMAC-SHA256 (hex) under the current key: store this for equality lookups. */
   blindIndex(value: string): string;
+  /**
+   * The value's blind index under every key, current first: what a lookup tries while rows are still indexed under
+   * a previous key. One entry when no rotation is under way.
+   */
+  blindIndexes(value: string): string[];
   /** sha256 hex of a high-entropy secret (API keys); deliberately not keyed, see tokens.ts. */
   hashSecret(secret: string): string;
 }
@@ -66,8 +76,10 @@ function decodePart(part: string, what: string): Buffer {
   return Buffer.from(part, "base64url");
 }
 
-export function createKeyring(masterKey: Buffer): Keyring {
+export function createKeyring(masterKey: Buffer, previousMasterKeys: readonly Buffer[] = []): Keyring {
   const key = deriveKey(masterKey);
+  const previous = previousMasterKeys.map(deriveKey).filter((k) => k.id !== key.id);
+  const byId = new Map([key, ...previous].map((k) => [k.id, k]));
 
   function aad(keyId: string): Buffer {
     return Buffer.from(`${VERSION}.${keyId}`, "utf8");
@@ -87,6 +99,7 @@ export function createKeyring(masterKey: Buffer): Keyring {
 
   const keyring: Keyring = {
     keyId: key.id,
+    previousKeyIds: Object.freeze(previous.map((k) => k.id)),
 
     encrypt(plaintext: string): string {
       if (typeof plaintext !== "string") throw new TypeError("keyring: plaintext must be a string");
@@ -108,12 +121,13 @@ export function createKeyring(masterKey: Buffer): Keyring {
 
     decrypt(token: string): string {
       const { keyId, iv, ciphertext, tag } = parse(token);
+      const owner = byId.get(keyId);
       // The key id is not secret (it is in the stored text), so naming it tells an operator which key the data needs.
-      if (keyId !== key.id) {
+      if (!owner) {
         throw new Error(`keyring: no key with id ${JSON.stringify(keyId.slice(0, 16))} in the keyring`);
       }
       try {
-        const decipher = createDecipheriv("aes-256-gcm", key.encryptionKey, iv, { authTagLength: TAG_BYTES });
+        const decipher = createDecipheriv("aes-256-gcm", owner.encryptionKey, iv, { authTagLength: TAG_BYTES });
         decipher.setAAD(aad(keyId));
         decipher.setAuthTag(tag);
         return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString("utf8");
@@ -123,8 +137,16 @@ export function createKeyring(masterKey: Buffer): Keyring {
       }
     },
 
+    isCurrent(token: string): boolean {
+      return typeof token === "string" && token.startsWith(`${VERSION}.${key.id}.`);
+    },
+
     blindIndex(value: string): string {
       return createHmac("sha256", key.blindIndexKey).update(value, "utf8").digest("hex");
+    },
+
+    blindIndexes(value: string): string[] {
+      return [key, ...previous].map((k) => createHmac("sha256", k.blindIndexKey).update(value, "utf8").digest("hex"));
     },
 
     hashSecret(secret: string): string {

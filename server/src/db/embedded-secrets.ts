@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, chmodSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export interface EmbeddedSecrets {
   adminToken: string;
   masterKey: string;
+  /** Older master keys while `pnpm rotate-keys` re-encrypts (server/src/rotate-keys.ts); usually none. */
+  masterKeysPrevious: string[];
   /** The Ed25519 seed that signs events (base64 of 32 bytes); added to files written before events existed. */
   signingKey: string;
   /** True only on the run that generated them: the one time they are printed. */
@@ -31,9 +33,17 @@ export function loadOrCreateEmbeddedSecrets(dataDir: string): EmbeddedSecrets {
       const upgraded = { adminToken: parsed.adminToken, masterKey: parsed.masterKey, signingKey: randomBytes(32).toString("base64") };
       writeFileSync(path, JSON.stringify(upgraded, null, 2) + "\n", { mode: 0o600 });
       chmodSync(path, 0o600);
-      return { ...upgraded, created: false, path };
+      return { ...upgraded, masterKeysPrevious: [], created: false, path };
     }
-    return { adminToken: parsed.adminToken, masterKey: parsed.masterKey, signingKey: parsed.signingKey, created: false, path };
+    const previous = Array.isArray(parsed.masterKeysPrevious) ? parsed.masterKeysPrevious.filter((k) => typeof k === "string") : [];
+    return {
+      adminToken: parsed.adminToken,
+      masterKey: parsed.masterKey,
+      masterKeysPrevious: previous,
+      signingKey: parsed.signingKey,
+      created: false,
+      path,
+    };
   }
   const secrets = {
     adminToken: `mk_admin_${randomBytes(24).toString("base64url")}`,
@@ -42,5 +52,19 @@ export function loadOrCreateEmbeddedSecrets(dataDir: string): EmbeddedSecrets {
   };
   writeFileSync(path, JSON.stringify(secrets, null, 2) + "\n", { mode: 0o600, flag: "wx" });
   chmodSync(path, 0o600);
-  return { ...secrets, created: true, path };
+  return { ...secrets, masterKeysPrevious: [], created: true, path };
+}
+
+/**
+ * Rewrites the embedded secrets with another set of master keys (server/src/rotate-keys.ts): written to a new file
+ * and renamed over the old, so a crash leaves one whole file, never a half-written one.
+ */
+export function saveEmbeddedMasterKeys(path: string, masterKey: string, masterKeysPrevious: string[]): void {
+  const current = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+  const next = { ...current, masterKey, masterKeysPrevious };
+  if (masterKeysPrevious.length === 0) delete (next as { masterKeysPrevious?: unknown }).masterKeysPrevious;
+  const temporary = `${path}.next`;
+  writeFileSync(temporary, JSON.stringify(next, null, 2) + "\n", { mode: 0o600 });
+  chmodSync(temporary, 0o600);
+  renameSync(temporary, path);
 }

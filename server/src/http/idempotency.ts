@@ -16,7 +16,7 @@ import type { OperationSpec } from "./openapi.js";
  */
 export function storeResult<T>(ctx: AppContext, status: number): StoreResult<T> | undefined {
   const claim = ctx.state.idempotencyClaim;
-  return claim && ((trx, body) => claim.complete(trx, status, body));
+  return claim && ((trx, body, subjects) => claim.complete(trx, status, body, subjects));
 }
 
 /** For a route whose service settles its result after committing (see SettlingResult). */
@@ -24,7 +24,7 @@ export function settlingResult<T>(ctx: AppContext, status: number): SettlingResu
   const claim = ctx.state.idempotencyClaim;
   if (!claim) return undefined;
   return {
-    store: (trx, body) => claim.complete(trx, status, body),
+    store: (trx, body, subjects) => claim.complete(trx, status, body, subjects),
     async replace(trx, body) {
       if (!(await claim.replace(trx, status, body))) ctx.state.log.warn("idempotent result not replaced: its claim was taken over");
     },
@@ -59,9 +59,9 @@ export function idempotency(deps: Deps, op: OperationSpec) {
       operation: `${op.id}:${canonical(ctx.params)}`,
     };
     // Keyed: the body holds real phone numbers, and a plain hash of a mostly-known number is brute-forceable.
-    const requestHash = deps.keys.blindIndex(canonical(ctx.state.input?.body ?? null));
+    const requestHashes = deps.keys.blindIndexes(canonical(ctx.state.input?.body ?? null));
 
-    const acquired = await acquireIdempotencyKey(deps, ref, requestHash);
+    const acquired = await acquireIdempotencyKey(deps, ref, requestHashes);
     if ("replay" in acquired) {
       ctx.status = acquired.replay.status;
       ctx.body = acquired.replay.body;

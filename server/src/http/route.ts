@@ -9,6 +9,7 @@ import { requireAdmin, requireApiKey } from "./auth.js";
 import { tenantRateLimit } from "./rate-limit.js";
 import { idempotency } from "./idempotency.js";
 import { unstorableTextErrors } from "./unstorable-text.js";
+import { auditTrail, isAudited } from "./audit.js";
 
 type Op<K extends OperationId> = operations[K];
 type JsonContent<T> = T extends { content: { "application/json": infer B } } ? B : never;
@@ -101,6 +102,9 @@ export function route<K extends OperationId>(router: Router<RequestState>, deps:
   if (op.security === "adminToken") chain.push(requireAdmin(deps) as Middleware<RequestState>);
   chain.push(validateInput(op) as Middleware<RequestState>);
   if (op.method === "post" && op.acceptsIdempotencyKey) chain.push(idempotency(deps, op) as Middleware<RequestState>);
+  // After idempotency, so a replay (answered there) is never recorded twice; see http/audit.ts for what is recorded.
+  const audit = auditTrail(deps, op);
+  if (audit) chain.push(audit as Middleware<RequestState>);
   chain.push((async (ctx: AppContext) => {
     const reply = (await handler(ctx, ctx.state.input as unknown as Input<K>)) as { status: number; body?: unknown };
     ctx.status = reply.status;
@@ -114,6 +118,8 @@ export function route<K extends OperationId>(router: Router<RequestState>, deps:
  * and the handler does its own authentication and parsing, because it must answer in the carrier's terms.
  */
 export function rawRoute(router: Router<RequestState>, id: OperationId, handler: (ctx: AppContext) => Promise<void>) {
+  // The audit trail is route()'s: an operation the spec audits must not bypass it.
+  if (isAudited(id)) throw new Error(`operation ${id} is audited (x-audit): register it with route()`);
   const op = specFor(router, id);
   router.register(op.routePath, [op.method], [handler] as never, { name: id });
 }

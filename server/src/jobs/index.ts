@@ -10,8 +10,10 @@ import { outboxDispatchJob } from "./outbox-dispatch.js";
 import { retentionPurgeJob, sessionExpiryJob } from "./sweeper.js";
 import { eventTopic, webhookDeliveryJob } from "./webhook-delivery.js";
 import { recordingDeleteJob } from "./recording-delete.js";
+import { eraseJob, exportJob } from "./privacy.js";
+import { rekeyJob } from "./rekey.js";
 
-const builtInKinds: JobKind[] = [sessionExpiryJob, retentionPurgeJob, recordingDeleteJob];
+const builtInKinds: JobKind[] = [sessionExpiryJob, retentionPurgeJob, recordingDeleteJob, eraseJob, exportJob];
 const builtInTopics: OutboxTopic[] = [eventTopic];
 
 export type { JobRunner } from "./runner.js";
@@ -27,7 +29,9 @@ export async function startJobRunner(deps: Deps): Promise<JobRunner> {
   const { topics: byTopic } = createJobRegistry([], topics);
   // With no topic there is nothing to dispatch: no dispatcher, rather than a claim and two writes every second.
   const dispatcher = topics.length > 0 ? [outboxDispatchJob(byTopic)] : [];
-  const registry = createJobRegistry([...builtInKinds, ...dispatcher, ...extras.kinds], topics);
+  // Re-encryption runs only while a rotation is under way (previous master keys configured).
+  const rekey = deps.keys.previousKeyIds.length > 0 ? [rekeyJob] : [];
+  const registry = createJobRegistry([...builtInKinds, ...dispatcher, ...rekey, ...extras.kinds], topics);
   const runner = createJobRunner(deps, registry, {
     concurrency: deps.config.databaseUrl ? 4 : 1,
     stopGraceMs: deps.config.shutdownGraceMs,

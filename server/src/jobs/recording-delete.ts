@@ -3,10 +3,8 @@
  * (services/recordings.ts). The retention purge queues one job per recording (deduplicated), so a carrier that is
  * down delays the deletion, with retries and backoff, but never loses it; one deleted meanwhile is done already.
  */
-import { findRecordingRow, deleteAtCarrierThenHere } from "../services/recordings.js";
+import { findRecordingRow, deleteAtCarrierThenHere, RECORDING_DELETE_KIND } from "../services/recordings.js";
 import type { ExternalJobKind } from "./kinds.js";
-
-export const RECORDING_DELETE_KIND = "recording.delete";
 
 export const recordingDeleteJob: ExternalJobKind = {
   kind: RECORDING_DELETE_KIND,
@@ -24,8 +22,3 @@ export const recordingDeleteJob: ExternalJobKind = {
     deps.logger.info({ tenantId: row.tenant_id, recordingId: row.id }, "recording past retention deleted at the carrier and here");
   },
 };
-
-/** The job deleting one recording; one per recording however often the purge sees it. */
-export function recordingDeletion(tenantId: string, recordingId: string) {
-  return { kind: RECORDING_DELETE_KIND, tenantId, payload: { recordingId }, dedupeKey: `${RECORDING_DELETE_KIND}:${tenantId}:${recordingId}` };
-}

@@ -8,8 +8,11 @@ import { expireDueSessions, purgePastRetention } from "../stores/maintenance.js"
 import { enqueueOrRevive, purgeFinishedJobs } from "../stores/jobs.js";
 import { recordingsPastRetention } from "../stores/recordings.js";
 import { purgeStaleLockouts } from "../stores/pin-routes.js";
-import { recordingDeletion } from "./recording-delete.js";
+import { recordingDeletion } from "../services/recordings.js";
+import { EXPORT_KEPT_MS } from "../services/exports.js";
+import { purgeOldExports } from "../stores/exports.js";
 import { purgeDispatchedOutbox } from "../stores/outbox.js";
+import { purgeAuditEventsPastRetention } from "../stores/audit.js";
 import { DEFAULT_RETENTION_DAYS } from "../domain/tenant-settings.js";
 import { recordSessionsExpired } from "../services/sessions.js";
 import type { TransactionalJobKind } from "./kinds.js";
@@ -33,11 +36,15 @@ export interface PurgeCounts {
   /** Recordings whose deletion at the carrier (then here) was queued. */
   recordings: number;
   pinLockouts: number;
+  /** Exports past their week. */
+  exports: number;
   events: number;
   idempotencyKeys: number;
   nonces: number;
   jobs: number;
   outbox: number;
+  /** Audit events past MASKLINE_AUDIT_RETENTION_DAYS (the audit log's own retention, not the tenant's). */
+  auditEvents: number;
 }
 
 /**
@@ -52,7 +59,7 @@ export async function expireSessionsIn(trx: Knex.Transaction, now: Date): Promis
 }
 
 /** Deletes what is past the tenants' retention (privacy by design), and the runner's own finished rows. */
-export async function purgeIn(trx: Knex.Transaction, now: Date): Promise<PurgeCounts> {
+export async function purgeIn(trx: Knex.Transaction, now: Date, auditRetentionDays: number): Promise<PurgeCounts> {
   // Recordings first: their audio is at the carrier, so each is a job that deletes it there before its row goes;
   // their calls are purged once they have none left.
   const old = await recordingsPastRetention(trx, now, DEFAULT_RETENTION_DAYS, PURGE_BATCH);
@@ -61,9 +68,11 @@ export async function purgeIn(trx: Knex.Transaction, now: Date): Promise<PurgeCo
   const data = await purgePastRetention(trx, now, DEFAULT_RETENTION_DAYS, PURGE_BATCH);
   const t = now.getTime();
   const pinLockouts = await purgeStaleLockouts(trx, new Date(t - PIN_LOCKOUTS_KEPT_MS), PURGE_BATCH);
+  const exports = await purgeOldExports(trx, new Date(t - EXPORT_KEPT_MS), PURGE_BATCH);
   const jobs = await purgeFinishedJobs(trx, new Date(t - SUCCEEDED_JOBS_KEPT_MS), new Date(t - DEAD_JOBS_KEPT_MS), PURGE_BATCH);
   const outbox = await purgeDispatchedOutbox(trx, new Date(t - DISPATCHED_OUTBOX_KEPT_MS), PURGE_BATCH);
-  return { ...data, recordings: old.length, pinLockouts, jobs, outbox };
+  const auditEvents = await purgeAuditEventsPastRetention(trx, now, auditRetentionDays, PURGE_BATCH);
+  return { ...data, recordings: old.length, pinLockouts, exports, jobs, outbox, auditEvents };
 }
 
 export const sessionExpiryJob: TransactionalJobKind = {
@@ -87,7 +96,7 @@ export const retentionPurgeJob: TransactionalJobKind = {
   timeoutMs: 5 * 60_000,
   async run(trx, _job, deps) {
     const now = deps.clock.now();
-    const purged = await purgeIn(trx, now);
+    const purged = await purgeIn(trx, now, deps.config.auditRetentionDays);
     if (Object.values(purged).some((n) => n > 0)) deps.logger.info({ purged }, "data past retention purged");
     const more = Object.entries(purged).some(([what, n]) => what !== "recordings" && n >= PURGE_BATCH);
     return more ? { runAgainAt: now } : undefined;
@@ -105,6 +114,6 @@ export async function expireSessions(deps: Pick<Deps, "db" | "clock">): Promise<
 }
 
 /** One purge pass in its own transaction (what the purge job runs; tests call it). */
-export function purgeExpiredData(deps: Pick<Deps, "db" | "clock">): Promise<PurgeCounts> {
-  return deps.db.transaction((trx) => purgeIn(trx, deps.clock.now()));
+export function purgeExpiredData(deps: Pick<Deps, "db" | "clock" | "config">): Promise<PurgeCounts> {
+  return deps.db.transaction((trx) => purgeIn(trx, deps.clock.now(), deps.config.auditRetentionDays));
 }

@@ -138,8 +138,17 @@ export function newSessionRows(
     masked_number: maskNumber(p.e164),
     proxy_number_id: dids[i]!,
     pin_hash: pinHashes?.[i] ?? null,
+    pin_key_id: pinHashes ? deps.keys.keyId : null,
   })) as [ParticipantInsert, ParticipantInsert];
   return { session, pair };
+}
+
+/** During a key rotation only: the two people's rows still under a previous key are moved to the current one first. */
+export async function rekeyPair(deps: AllocationDeps, trx: Knex, tenantId: string, people: readonly Person[]): Promise<void> {
+  if (deps.keys.previousKeyIds.length === 0) return;
+  for (const p of people) {
+    await store.rekeyPerson(trx, tenantId, deps.keys.blindIndexes(p.e164).slice(1), p.bidx, deps.keys.encrypt(p.e164));
+  }
 }
 
 /**
@@ -157,6 +166,7 @@ async function allocateOnce<T>(
   return deps.db.transaction(async (trx) => {
     const now = deps.clock.now();
     const [first, second] = request.people;
+    await rekeyPair(deps, trx, tenantId, request.people);
     // A lagging sweeper costs nothing: this pair's ended sessions free their DIDs right here.
     const rows = await store.releaseEndedAndReadPairDids(trx, tenantId, first.bidx, second.bidx, now);
     const dids = pickDids(rows, request, pool.didIds);

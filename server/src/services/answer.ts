@@ -89,11 +89,30 @@ async function lookUpCall(
   const key: routing.RouteKey = { tenantId: app.tenant_id, appId: app.id, did: to, callerBidx: deps.keys.blindIndex(from) };
   const [row] = await Promise.all([deadline.run(routing.findAnswerRoute(deps.db, key, callUuid)), authenticated]);
   if (row.earlier_reply_enc !== null) return { earlierReply: row.earlier_reply_enc, active: null, ended: null, pinDid: null };
-  const active = activeRouteOf(deps, row);
+  const active = activeRouteOf(deps, row) ?? (await routeUnderPreviousKeys(deps, key, from, callUuid, deadline));
   if (active) return { earlierReply: null, active, ended: null, pinDid: null };
   // Off the common path: a caller with no pairing on the DID. Is it a PIN DID, and did they have a session here?
   const [ended, pin] = await Promise.all([endedRouteOf(deps, key, deadline), deadline.run(findPinDid(deps.db, key))]);
   return { earlierReply: null, active: null, ended, pinDid: pin ? { numDigits: effectiveSettings(pin.settings).pinLength } : null };
+}
+
+/**
+ * While a key rotation re-indexes in the background (jobs/rekey.ts), a pairing may still be under a previous key's
+ * blind index: a miss under the current one tries those. Only misses pay for it, and only during a rotation.
+ */
+async function routeUnderPreviousKeys(
+  deps: AnswerDeps,
+  key: routing.RouteKey,
+  from: string,
+  callUuid: string,
+  deadline: Deadline,
+): Promise<ActiveRoute | null> {
+  for (const callerBidx of deps.keys.blindIndexes(from).slice(1)) {
+    const row = await deadline.run(routing.findAnswerRoute(deps.db, { ...key, callerBidx }, callUuid));
+    const active = activeRouteOf(deps, row);
+    if (active) return active;
+  }
+  return null;
 }
 
 /** What the call decisions need of an app: its limits, its words and the URLs the carrier is sent to. */

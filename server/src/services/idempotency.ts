@@ -60,8 +60,8 @@ export class IdempotencyClaim {
    * together or not at all. Throws 409 `conflict` when a retry took the claim over meanwhile: the transaction
    * must roll back, because the retry is now the one that creates it.
    */
-  async complete(trx: Knex.Transaction, status: number, body: unknown): Promise<void> {
-    if (!(await store.completeIdempotencyKey(trx, this.ref, this.token, status, this.encrypt(body)))) {
+  async complete(trx: Knex.Transaction, status: number, body: unknown, subjects: readonly string[] = []): Promise<void> {
+    if (!(await store.completeIdempotencyKey(trx, this.ref, this.token, status, this.encrypt(body), subjects))) {
       throw new AppError("conflict", "This request ran so long that a retry with its Idempotency-Key took over; the retry's result stands.");
     }
     this.#storedInTransaction = true;
@@ -99,8 +99,11 @@ export class IdempotencyClaim {
   }
 }
 
-/** How a service stores its response as the idempotent result: inside its transaction, just before commit. */
-export type StoreResult<T> = (trx: Knex.Transaction, body: T) => Promise<void>;
+/**
+ * How a service stores its response as the idempotent result: inside its transaction, just before commit.
+ * `subjects`: the blind indexes of the people the request named, so an erasure of one finds the stored request.
+ */
+export type StoreResult<T> = (trx: Knex.Transaction, body: T, subjects?: readonly string[]) => Promise<void>;
 
 /**
  * For an operation that commits before it knows its outcome (it asks the carrier afterwards): the result is stored
@@ -123,18 +126,19 @@ export type Acquired = { claim: IdempotencyClaim } | { replay: { status: number;
 export async function acquireIdempotencyKey(
   deps: Pick<Deps, "db" | "keys">,
   ref: IdempotencyRef,
-  requestHash: string,
+  /** The request's keyed hash under every live key, the current one first (a rotation must not turn a retry into a 409). */
+  requestHashes: readonly string[],
   timing: ClaimTiming = DEFAULT_CLAIM_TIMING,
 ): Promise<Acquired> {
   const deadline = Date.now() + timing.waitMs;
   for (let pollMs = timing.firstPollMs; ; pollMs = Math.min(pollMs * 2, timing.maxPollMs)) {
     const token = randomUUID();
-    if (await store.claimIdempotencyKey(deps.db, { ...ref, request_hash: requestHash, claim_token: token })) {
+    if (await store.claimIdempotencyKey(deps.db, { ...ref, request_hash: requestHashes[0]!, claim_token: token })) {
       return { claim: new IdempotencyClaim(deps, ref, token) };
     }
     const existing = await store.findIdempotencyKey(deps.db, ref, timing.abandonedAfterMs);
     if (existing) {
-      if (existing.request_hash !== requestHash) {
+      if (!requestHashes.includes(existing.request_hash)) {
         throw new AppError("idempotency_conflict", "This Idempotency-Key was already used with a different request body.");
       }
       if (existing.completed_at && existing.status_code && existing.response_enc) {

@@ -27,7 +27,7 @@ import * as pins from "../stores/pin-routes.js";
 import { callSettingsOf } from "./answer.js";
 import { toCall } from "./call-shape.js";
 import { newEventRow, recordEvents } from "./events.js";
-import { pinHash } from "./pin-sessions.js";
+import { pinHashes } from "./pin-sessions.js";
 
 type PinDeps = Pick<Deps, "db" | "keys" | "clock" | "config">;
 
@@ -42,7 +42,7 @@ interface Judged {
 async function judge(
   deps: PinDeps,
   trx: Knex.Transaction,
-  key: pins.LockoutKey,
+  key: pins.LockoutKey & { callerBidxes: readonly string[] },
   digits: string | null,
   attempt: number,
   now: Date,
@@ -54,12 +54,14 @@ async function judge(
   // No input is another prompt, not a wrong PIN: a caller who did not hear the prompt is not a guesser.
   if (digits === null) return { verdict: afterFailedAttempt(attempt, false), lockout: before, route: undefined };
 
-  const route = await pins.findPinRoute(trx, key.tenantId, key.numberId, pinHash(deps.keys, key.numberId, digits));
-  if (!route || route.owner_bidx !== key.callerBidx) {
+  const hashes = pinHashes(deps.keys, key.numberId, digits);
+  const route = await pins.findPinRoute(trx, key.tenantId, key.numberId, hashes);
+  if (!route || route.owner_bidx === null || !key.callerBidxes.includes(route.owner_bidx)) {
     const after = afterWrongPin(before, now);
     return { verdict: afterFailedAttempt(attempt, isLockedOut(after, now)), lockout: after, route: undefined };
   }
   const cleared: LockoutState = { failures: [], lockedUntil: null };
+  if (route.owner_pin_hash !== hashes[0]) await pins.rehashPin(trx, key.tenantId, route.owner_participant_id, hashes[0]!, deps.keys.keyId);
   const status = sessionStatusAt({ status: route.session_status, expires_at: new Date(route.expires_at) }, now);
   if (status === "closed") return { verdict: { kind: "ended", decision: "rejected_session_closed" }, lockout: cleared, route };
   if (status === "expired") return { verdict: { kind: "ended", decision: "rejected_session_expired" }, lockout: cleared, route };
@@ -127,7 +129,9 @@ export async function answerPinDigits(
         await steps.completeCallStep(trx, app.tenant_id, call.id, step, deps.keys.encrypt(xml));
         return xml;
       }
-      const key = { tenantId: app.tenant_id, numberId: did.number_id, callerBidx: deps.keys.blindIndex(from) };
+      // The lockout is kept under the current key; the caller's own rows may still be under a previous one.
+      const callerBidxes = deps.keys.blindIndexes(from);
+      const key = { tenantId: app.tenant_id, numberId: did.number_id, callerBidx: callerBidxes[0]!, callerBidxes };
       const judged = await judge(deps, trx, key, readPinDigits(fields.Digits), attempt, now);
       await pins.savePinLockout(trx, key, { failures: judged.lockout.failures, locked_until: judged.lockout.lockedUntil }, now);
 

@@ -18,6 +18,7 @@ import {
   confirmDidsStillActive,
   describeParticipant,
   newSessionRows,
+  rekeyPair,
   ReleasedDidError,
   type AllocationDeps,
   type SessionRequest,
@@ -34,6 +35,11 @@ const PIN_INDEX = "participants_active_pin";
 /** The keyed hash a PIN is stored and looked up by; scoped to its DID, so the same digits on two DIDs differ. */
 export function pinHash(keys: Deps["keys"], numberId: string, pin: string): string {
   return keys.blindIndex(`pin:${numberId}:${pin}`);
+}
+
+/** The PIN's hash under every live key, current first: a PIN stored before a key rotation still matches. */
+export function pinHashes(keys: Deps["keys"], numberId: string, pin: string): string[] {
+  return keys.blindIndexes(`pin:${numberId}:${pin}`);
 }
 
 function isPinConflict(err: unknown): boolean {
@@ -92,6 +98,7 @@ async function allocateOnce<T>(
   finish: PinFinish<T>,
 ): Promise<T> {
   const now = deps.clock.now();
+  await rekeyPair(deps, trx, tenantId, request.people);
   const load = await pinLoadOfDids(trx, tenantId, candidates.map((d) => d.id));
   const open = candidates.filter((d) => (load.get(d.id) ?? 0) + 2 <= capacity);
   if (open.length === 0) throw exhausted(request, candidates.length);

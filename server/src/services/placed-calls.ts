@@ -38,6 +38,8 @@ import type { Schemas } from "./shapes.js";
 
 type Call = Schemas["Call"];
 const CALL_SECRET_BYTES = 24;
+/** `call_` and a ULID (crypto/ids.ts). */
+const CALL_ID = /^call_[0-9A-HJKMNP-TV-Z]{26}$/;
 
 type PlaceDeps = Pick<Deps, "db" | "keys" | "clock" | "config" | "kv" | "logger" | "appCache" | "carrier">;
 
@@ -152,7 +154,8 @@ export async function verifyPlacedCall(
   secret: string | undefined,
   log: Logger,
 ): Promise<CallRow> {
-  const call = await steps.findCallOfApp(deps.db, app.tenant_id, app.id, callId);
+  // What our call ids look like: anything else cannot name a call of ours, and never reaches Postgres.
+  const call = CALL_ID.test(callId) ? await steps.findCallOfApp(deps.db, app.tenant_id, app.id, callId) : undefined;
   if (!call || call.direction !== "outbound" || call.call_secret_hash === null || typeof secret !== "string" ||
       !constantTimeEqual(deps.keys.blindIndex(secret), call.call_secret_hash)) {
     log.warn({ appId: app.id, callId }, "placed-call callback refused: unknown call or wrong call secret");

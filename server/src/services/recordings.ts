@@ -24,6 +24,14 @@ import { iso, type Schemas } from "./shapes.js";
 
 export type Recording = Schemas["Recording"];
 
+/** The job that deletes a recording at the carrier, then here (jobs/recording-delete.ts). */
+export const RECORDING_DELETE_KIND = "recording.delete";
+
+/** The job deleting one recording; one per recording however often the purge (or an erasure) asks for it. */
+export function recordingDeletion(tenantId: string, recordingId: string) {
+  return { kind: RECORDING_DELETE_KIND, tenantId, payload: { recordingId }, dedupeKey: `${RECORDING_DELETE_KIND}:${tenantId}:${recordingId}` };
+}
+
 export function toRecording(row: RecordingRow): Recording {
   return {
     id: row.id,

@@ -41,6 +41,11 @@ export function toSession(row: SessionRow, participants: ParticipantView[], now:
   };
 }
 
+/** Sessions as the API shows them (their participants read in one query). */
+export async function renderSessions(db: Knex, tenantId: string, rows: SessionRow[], now: Date) {
+  return render(db, tenantId, rows, now);
+}
+
 async function render(db: Knex, tenantId: string, rows: SessionRow[], now: Date) {
   const views = await store.participantViews(db, tenantId, rows.map((r) => r.id));
   return rows.map((r) => toSession(r, views, now));
@@ -80,6 +85,9 @@ function normalizeRequest(deps: CreateDeps, app: AppRow, poolName: string, input
   return { poolName, ttlSeconds: ttl, mode, routing, recording, reference: input.reference ?? null, metadata, people };
 }
 
+/** The people a create names, as an erasure finds its stored request (services/erasures.ts). */
+const subjectsOf = (request: SessionRequest) => request.people.map((p) => p.bidx);
+
 /** The create's answer for a PIN session: the session, with each participant's PIN (shown this once). */
 function withPins(session: Schemas["Session"], pins: [string, string]): Schemas["Session"] {
   return { ...session, participants: session.participants.map((p, i) => ({ ...p, pin: pins[i]! })) };
@@ -104,7 +112,7 @@ export async function createSession(
     return await allocateSession(deps, tenantId, app, request, pool, async (trx, session, participants, now) => {
       const created = toSession(session, participants, now);
       await recordEvents(trx, [newEventRow(tenantId, "session.created", created, now)]);
-      await storeResult?.(trx, created);
+      await storeResult?.(trx, created, subjectsOf(request));
       return created;
     });
   } catch (err) {
@@ -132,7 +140,7 @@ async function createPinSession(
     const created = toSession(session, participants, now);
     await recordEvents(trx, [newEventRow(tenantId, "session.created", created, now)]);
     const answer = withPins(created, pins);
-    await storeResult?.(trx, answer);
+    await storeResult?.(trx, answer, subjectsOf(request));
     return answer;
   });
 }

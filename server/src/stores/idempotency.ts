@@ -71,13 +71,21 @@ export async function completeIdempotencyKey(
   token: string,
   statusCode: number,
   responseEnc: string,
+  subjects: readonly string[] = [],
 ): Promise<boolean> {
   const completed = await db<IdempotencyRow>("idempotency_keys")
     .where(ref)
     .where({ claim_token: token })
     .whereNull("completed_at")
-    .update({ status_code: statusCode, response_enc: responseEnc, completed_at: db.fn.now() });
+    .update({ status_code: statusCode, response_enc: responseEnc, completed_at: db.fn.now(), subject_bidxs: [...subjects] } as never);
   return completed === 1;
+}
+
+/** An erasure's sweep: the stored requests and results of the tenant that named any of these people. */
+export async function deleteIdempotencyKeysNaming(db: Knex, tenantId: string, bidxs: readonly string[]): Promise<number> {
+  if (bidxs.length === 0) return 0;
+  const result = await db.raw<{ rowCount: number }>("DELETE FROM idempotency_keys WHERE scope = ? AND subject_bidxs && ?::text[]", [tenantId, [...bidxs]]);
+  return result.rowCount ?? 0;
 }
 
 /** Replaces a stored result, if the claim is still this token's. */

@@ -319,3 +319,8 @@ export async function findJob(db: Queryable, id: number): Promise<JobRow | undef
   const row = (await db("jobs").where({ id }).first()) as JobRow | undefined;
   return row ? { ...row, id: Number(row.id) } : undefined;
 }
+
+/** A job's own payload emptied, in its transaction: for one that carried what must not outlive it (an erasure's). */
+export async function clearJobPayload(trx: Knex.Transaction, id: number): Promise<void> {
+  await trx("jobs").where({ id }).update({ payload: JSON.stringify({}) });
+}

@@ -55,29 +55,39 @@ export interface PinRouteRow {
   /** The participant whose PIN this is: only their registered number may use it. */
   owner_participant_id: string;
   owner_position: number;
-  owner_bidx: string;
+  owner_bidx: string | null;
+  /** The hash that matched (one of a rotation's keys). */
+  owner_pin_hash: string;
   other_participant_id: string;
   other_number_enc: string;
   /** The shared DID: the Dial's caller ID (the other participant sees the same number they dial). */
   did: string;
 }
 
-/** The live PIN row `pinHash` names on the DID, with its session and the other participant; undefined if none. */
-export async function findPinRoute(db: Knex, tenantId: string, numberId: string, pinHash: string): Promise<PinRouteRow | undefined> {
+/**
+ * The live PIN row one of `pinHashes` (the PIN under each live key) names on the DID, with its session and the
+ * other participant; undefined if none.
+ */
+export async function findPinRoute(db: Knex, tenantId: string, numberId: string, pinHashes: readonly string[]): Promise<PinRouteRow | undefined> {
   const { rows } = await db.raw<{ rows: PinRouteRow[] }>(
     `SELECT s.id AS session_id, s.status AS session_status, s.mode AS session_mode, s.recording AS session_recording,
             s.expires_at, p.id AS owner_participant_id, p.position AS owner_position, p.number_bidx AS owner_bidx,
-            o.id AS other_participant_id, o.number_enc AS other_number_enc, d.e164 AS did
-       FROM (SELECT id, session_id, position, number_bidx FROM participants
-              WHERE tenant_id = ? AND proxy_number_id = ? AND pin_hash = ? AND active LIMIT 1) p
+            p.pin_hash AS owner_pin_hash, o.id AS other_participant_id, o.number_enc AS other_number_enc, d.e164 AS did
+       FROM (SELECT id, session_id, position, number_bidx, pin_hash FROM participants
+              WHERE tenant_id = ? AND proxy_number_id = ? AND pin_hash = ANY(?::text[]) AND active LIMIT 1) p
        JOIN LATERAL (SELECT id, status, mode, recording, expires_at FROM sessions WHERE tenant_id = ? AND id = p.session_id LIMIT 1) s
          ON true
        JOIN LATERAL (SELECT id, number_enc FROM participants
                       WHERE tenant_id = ? AND session_id = p.session_id AND position <> p.position LIMIT 1) o ON true
        JOIN LATERAL (SELECT e164 FROM numbers WHERE tenant_id = ? AND id = ? LIMIT 1) d ON true`,
-    [tenantId, numberId, pinHash, tenantId, tenantId, tenantId, numberId],
+    [tenantId, numberId, [...pinHashes], tenantId, tenantId, tenantId, numberId],
   );
   return rows[0];
+}
+
+/** A PIN found under a previous key is stored again under the current one (the PIN is known only at this moment). */
+export async function rehashPin(db: Knex, tenantId: string, participantId: string, pinHash: string, keyId: string): Promise<void> {
+  await db("participants").where({ tenant_id: tenantId, id: participantId }).update({ pin_hash: pinHash, pin_key_id: keyId });
 }
 
 export interface LockoutRow {

@@ -49,7 +49,9 @@ export async function listRecordings(db: Knex, tenantId: string, f: RecordingFil
 }
 
 export async function deleteRecordingRow(db: Knex, tenantId: string, id: string): Promise<boolean> {
-  return (await db("recordings").where({ tenant_id: tenantId, id }).delete()) > 0;
+  // Raw, for its rowCount: knex's delete() answers a count on pg but the driver's result on the embedded database.
+  const result = await db.raw<{ rowCount: number }>("DELETE FROM recordings WHERE tenant_id = ? AND id = ?", [tenantId, id]);
+  return (result.rowCount ?? 0) > 0;
 }
 
 /**

@@ -28,12 +28,17 @@ export interface ParticipantRow {
   session_id: string;
   position: number;
   label: string | null;
-  number_enc: string;
-  number_bidx: string;
-  masked_number: string;
+  /** Null once the person was erased. */
+  number_enc: string | null;
+  number_bidx: string | null;
+  masked_number: string | null;
   proxy_number_id: string;
   /** PIN sessions: the keyed hash of the PIN that reaches the other participant (services/pin-sessions.ts). */
   pin_hash: string | null;
+  /** The master key id the PIN hash was made with (a rotation cannot re-key a hash: it does not know the PIN). */
+  pin_key_id: string | null;
+  /** Set by an erasure: the number, its blind index and masked form are gone (services/erasures.ts). */
+  erased_at: Date | null;
   active: boolean;
   created_at: Date;
   released_at: Date | null;
@@ -206,12 +211,13 @@ export async function lockPickedDids(trx: Knex, tenantId: string, didA: string, 
 }
 
 type NewSession = Omit<SessionRow, "closed_at" | "status">;
-type NewParticipant = Omit<ParticipantRow, "created_at" | "released_at" | "active">;
+type NewParticipant = Omit<ParticipantRow, "created_at" | "released_at" | "active" | "erased_at">;
 
 /** The session and both participants in one statement (foreign keys are checked at its end). */
 export async function insertSessionWithPair(trx: Knex, s: NewSession, pair: [NewParticipant, NewParticipant]) {
   const participantValues = pair.flatMap((p) => [
-    p.id, p.tenant_id, p.session_id, p.position, p.label, p.number_enc, p.number_bidx, p.masked_number, p.proxy_number_id, p.pin_hash, s.created_at,
+    p.id, p.tenant_id, p.session_id, p.position, p.label, p.number_enc, p.number_bidx, p.masked_number, p.proxy_number_id, p.pin_hash, p.pin_key_id,
+    s.created_at,
   ]);
   await preparedQuery(
     trx,
@@ -221,11 +227,24 @@ export async function insertSessionWithPair(trx: Knex, s: NewSession, pair: [New
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9::jsonb, $10, $11)
      )
      INSERT INTO participants
-       (id, tenant_id, session_id, position, label, number_enc, number_bidx, masked_number, proxy_number_id, pin_hash, created_at)
-     VALUES ($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22), ($23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)`,
+       (id, tenant_id, session_id, position, label, number_enc, number_bidx, masked_number, proxy_number_id, pin_hash, pin_key_id, created_at)
+     VALUES ($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23), ($24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)`,
     [
       s.id, s.tenant_id, s.app_id, s.pool, s.mode, s.routing, s.recording, s.reference, JSON.stringify(s.metadata), s.created_at, s.expires_at,
       ...participantValues,
     ],
   );
+}
+
+/**
+ * A person's rows still under a previous key's blind index (a rotation under way), moved to the current one with a
+ * fresh ciphertext, in the allocating transaction: the pairing index then sees all of this person's live rows under
+ * one index value, so no new session can pair them twice with a DID (jobs/rekey.ts does everyone else's).
+ */
+export async function rekeyPerson(trx: Knex, tenantId: string, previousBidxs: readonly string[], bidx: string, numberEnc: string): Promise<number> {
+  if (previousBidxs.length === 0) return 0;
+  return trx<ParticipantRow>("participants")
+    .where({ tenant_id: tenantId })
+    .whereIn("number_bidx", [...previousBidxs])
+    .update({ number_bidx: bidx, number_enc: numberEnc });
 }

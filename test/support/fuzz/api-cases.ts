@@ -612,5 +612,7 @@ export function apiCases(op: Operation, w: FuzzWorld, rng: Rng): FuzzCase[] {
   pathCases(b, w);
   authCases(b, w);
   headerCases(b);
+  // Operations that ask the carrier document its refusal as 502 carrier_error (the oracle allows it there only).
+  if (op.responses.includes("502")) for (const c of b.cases) c.carrierErrors = true;
   return b.cases;
 }

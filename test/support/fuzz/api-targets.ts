@@ -52,8 +52,21 @@ const PATH_TARGETS: Record<string, Record<string, PathTarget>> = {
       unknown: (w) => nope(w.api.session.id),
     },
   },
+  "/v1/sessions/{id}/calls": {
+    id: {
+      own: (w) => w.api.callSession.id,
+      other: (w) => w.other.session.id,
+      unknown: (w) => nope(w.api.callSession.id),
+    },
+  },
   "/v1/calls/{id}": {
     id: { own: (w) => w.api.callId, other: (w) => w.other.callId, unknown: (w) => nope(w.api.callId) },
+  },
+  "/v1/recordings/{id}": {
+    id: { own: (w) => w.api.recordingId, other: (w) => w.other.recordingId, unknown: (w) => nope(w.api.recordingId) },
+  },
+  "/v1/recordings/{id}/media": {
+    id: { own: (w) => w.api.recordingId, other: (w) => w.other.recordingId, unknown: (w) => nope(w.api.recordingId) },
   },
   "/v1/webhook-endpoints/{id}": {
     id: { own: (w) => w.api.endpointId, other: (w) => w.other.endpointId, unknown: (w) => nope(w.api.endpointId) },
@@ -64,6 +77,12 @@ const PATH_TARGETS: Record<string, Record<string, PathTarget>> = {
   "/v1/webhook-endpoints/{id}/deliveries": {
     id: { own: (w) => w.api.endpointId, other: (w) => w.other.endpointId, unknown: (w) => nope(w.api.endpointId) },
   },
+  "/v1/erasures/{id}": {
+    id: { own: (w) => w.api.erasureId, other: (w) => w.other.erasureId, unknown: (w) => nope(w.api.erasureId) },
+  },
+  "/v1/exports/{id}": {
+    id: { own: (w) => w.api.exportId, other: (w) => w.other.exportId, unknown: (w) => nope(w.api.exportId) },
+  },
   "/v1/events/{id}": {
     id: { own: (w) => w.api.eventId, other: (w) => w.other.eventId, unknown: (w) => nope(w.api.eventId) },
   },
@@ -72,10 +91,13 @@ const PATH_TARGETS: Record<string, Record<string, PathTarget>> = {
   },
 };
 
-// Destructive operations sharing a path with a read get their own target, so the read keeps a live resource.
+// Destructive operations sharing a path with a read get their own target, so the read keeps a live resource. An
+// update of the app would change the carrier credentials click-to-call and the recordings are fetched with.
 const OPERATION_TARGETS: Record<string, Record<string, (w: FuzzWorld) => string>> = {
+  "apps.update": { id: (w) => w.api.disposableAppId },
   "numbers.delete": { id: (w) => w.api.disposableNumberId },
   "webhookEndpoints.delete": { id: (w) => w.api.disposableEndpointId },
+  "recordings.delete": { id: (w) => w.api.disposableRecordingId },
 };
 
 export function pathTarget(operationId: string, pathTemplate: string, param: string): PathTarget {
@@ -97,6 +119,8 @@ export function queryHint(name: string, w: FuzzWorld): string | undefined {
       return w.api.fixture.app.id;
     case "sessionId":
       return w.api.session.id;
+    case "callId":
+      return w.api.callId;
     default:
       return undefined;
   }
@@ -111,6 +135,10 @@ export function bodyHints(operationId: string, w: FuzzWorld): ValueHints {
   if (operationId === "webhookEndpoints.create" || operationId === "webhookEndpoints.update") {
     // A URL the endpoint policy accepts (schema-valid URIs such as urn: ones are refused, rightly, with 422).
     byPointer["/url"] = () => "http://127.0.0.1:9/fuzz";
+  }
+  if (operationId === "sessions.placeCall") {
+    // Its own session's participants[0] (a one-way session would refuse participants[1]; this one is two-way).
+    byPointer["/participantId"] = () => w.api.callSession.participantIds[0];
   }
   if (operationId === "numbers.create") {
     byPointer["/appId"] = () => w.api.fixture.app.id;

@@ -28,6 +28,11 @@ export interface FuzzCase {
   baseline?: boolean;
   /** Sent after the baselines, one at a time (a nonce replay must follow the request it replays). */
   afterBaselines?: boolean;
+  /**
+   * The operation asks the carrier's REST API and documents `502 carrier_error` for a carrier refusal: that answer
+   * is then a contract answer, not a server error (a baseline must still succeed: the fuzz carrier accepts it).
+   */
+  carrierErrors?: boolean;
 }
 
 export const NUL_IS_4XX: Expectation = { status: "4xx", why: "a NUL anywhere must be a deliberate 4xx" };

@@ -95,6 +95,10 @@ export interface EncodedEdge {
   kind: string;
   text: string;
   nul?: boolean;
+  /** Decodes to control characters (no carrier field holds one). */
+  control?: boolean;
+  /** Longer than any value a carrier sends. */
+  overLong?: boolean;
 }
 
 export const ENCODED_TEXT_EDGES: EncodedEdge[] = [
@@ -105,10 +109,10 @@ export const ENCODED_TEXT_EDGES: EncodedEdge[] = [
   { kind: "text ← overlong NUL (%C0%80)", text: "%C0%80" },
   { kind: "text ← invalid byte (%FF)", text: "%FF" },
   { kind: "text ← malformed escape (%ZZ)", text: "fuzz%ZZ%" },
-  { kind: "text ← control characters", text: "a%01b%1Fc%7F" },
+  { kind: "text ← control characters", text: "a%01b%1Fc%7F", control: true },
   { kind: "text ← RTL override", text: encodeURIComponent("\u202efuzz\u202c") },
   { kind: "text ← zero-width", text: encodeURIComponent("f\u200bz\ufeff") },
   { kind: "text ← 1,000 chars", text: "x".repeat(1000) },
-  { kind: "text ← 8 kB", text: "x".repeat(8 * KB) },
+  { kind: "text ← 8 kB", text: "x".repeat(8 * KB), overLong: true },
   { kind: "text ← plus and spaces", text: "a+b%20c" },
 ];

@@ -1,7 +1,8 @@
 /**
- * What every response must be. API routes: never a 5xx except 503 `unavailable`; every error an RFC 9457 problem
- * with our fields. Webhooks: 200 with XML the carrier can parse, or a problem (4xx, or 503 with Retry-After). All:
- * an answer within 5 s, no real number in it, and whatever the case itself expects on top.
+ * What every response must be. API routes: never a 5xx except 503 `unavailable` (and `502 carrier_error` where the
+ * operation documents it: the carrier refused); every error an RFC 9457 problem with our fields. Webhooks: 200 with
+ * XML the carrier can parse, or a problem (4xx, or 503 with Retry-After). All: an answer within 5 s, no real number
+ * in it, and whatever the case itself expects on top.
  */
 import { parseVobizXml } from "../../sim/vobiz-xml.js";
 import { numberForms } from "../privacy.js";
@@ -94,12 +95,16 @@ function privacyViolations(res: RawResponse, realNumbers: readonly string[]): st
   return [];
 }
 
-function apiViolations(res: RawResponse): string[] {
+function apiViolations(c: FuzzCase, res: RawResponse): string[] {
   const out: string[] = [];
   if (res.status >= 500) {
     const { problem } = problemOf(res);
-    if (!(res.status === 503 && problem?.code === "unavailable"))
-      out.push(`status ${res.status} is a server error (only 503 unavailable is allowed)`);
+    const unavailable = res.status === 503 && problem?.code === "unavailable";
+    const carrierRefused = c.carrierErrors === true && res.status === 502 && problem?.code === "carrier_error";
+    if (!unavailable && !carrierRefused) {
+      const allowed = c.carrierErrors ? "503 unavailable and 502 carrier_error are" : "503 unavailable is";
+      out.push(`status ${res.status} is a server error (only ${allowed} allowed)`);
+    }
   }
   if (res.status >= 400) out.push(...problemOf(res).violations);
   return out;
@@ -137,7 +142,7 @@ export function judge(c: FuzzCase, result: RawResult, realNumbers: readonly stri
   const res = result.response;
   const violations = [
     ...(res.elapsedMs > MAX_RESPONSE_MS ? [`took ${Math.round(res.elapsedMs)} ms (limit ${MAX_RESPONSE_MS})`] : []),
-    ...(c.surface === "api" ? apiViolations(res) : webhookViolations(res)),
+    ...(c.surface === "api" ? apiViolations(c, res) : webhookViolations(res)),
     ...expectationViolations(c, res.status),
   ];
   // The carrier must be told the real number to dial: a webhook's 200 XML is the one place it belongs.

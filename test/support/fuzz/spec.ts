@@ -41,6 +41,7 @@ interface RawOperation {
   security?: Array<Record<string, unknown>>;
   parameters?: RawParameter[];
   requestBody?: { required?: boolean; content: Record<string, { schema: JsonSchema }> };
+  responses?: Record<string, unknown>;
 }
 export interface OpenApiDocument {
   security?: Array<Record<string, unknown>>;
@@ -65,6 +66,8 @@ export interface Operation {
   security: Security;
   parameters: Parameter[];
   body: { contentType: string; required: boolean; schema: JsonSchema } | null;
+  /** The response statuses the document declares ("200", "404", "502", ...). */
+  responses: string[];
 }
 
 export const openapiDocument = require("@maskline/openapi/document") as OpenApiDocument;
@@ -115,6 +118,7 @@ export function listOperations(doc: OpenApiDocument = openapiDocument): Operatio
         body: content
           ? { contentType: content[0], required: Boolean(op.requestBody?.required), schema: content[1].schema }
           : null,
+        responses: Object.keys(op.responses ?? {}),
       });
     }
   }
