@@ -15,7 +15,7 @@ const DOMAIN = `${SRC}domain/`;
 /** The carrier's formats: renders domain decisions as Vobiz XML, checks Vobiz signatures. */
 const CARRIER = `${SRC}vobiz/`;
 /** Below every layer: configuration, connections, keys, clocks, logging, phone numbers, errors, outbound HTTP to tenants and the carrier. */
-const INFRA = `${SRC}(config\\.ts$|errors\\.ts$|crypto/|db/|kv/|time/|logging/|phone/|outbound/|carrier/)`;
+const INFRA = `${SRC}(config\\.ts$|errors\\.ts$|crypto/|db/|kv/|time/|logging/|phone/|outbound/|carrier/|metrics/)`;
 /** What a domain module may import besides domain/: pure helpers (no I/O, no state) and the spec's types. */
 const PURE_HELPERS = `${SRC}(errors\\.ts$|phone/)|^openapi/generated/`;
 /** Packages and core modules that do I/O, or hold a connection, a server or a logger. */

@@ -20,6 +20,7 @@ import { eventRoutes, webhookEndpointRoutes } from "./routes/events.js";
 import { vobizFlowRoutes } from "./routes/vobiz-flows.js";
 import { recordingRoutes } from "./routes/recordings.js";
 import { privacyRoutes } from "./routes/privacy.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { auditRoutes } from "./routes/audit.js";
 
 export const BODY_LIMIT = "64kb";
@@ -37,6 +38,7 @@ export function buildRouter(deps: Deps): Router<RequestState> {
   vobizFlowRoutes(router, deps);
   recordingRoutes(router, deps);
   privacyRoutes(router, deps);
+  metricsRoutes(router, deps);
   callRoutes(router, deps);
   settingsRoutes(router, deps);
   eventRoutes(router, deps);
@@ -54,7 +56,7 @@ export function createApp(deps: Deps): Koa<RequestState> {
   const router = buildRouter(deps);
   // Errors are answered by problemJson; Koa's own handler would only log them a second time.
   app.silent = true;
-  app.use(requestContext(deps.logger, deps.load));
+  app.use(requestContext(deps.logger, deps.load, deps.metrics));
   app.use(problemJson);
   // The carrier posts forms; the API takes JSON. Each side parses only its own kind, so a stray JSON body at a
   // webhook is ignored (and answered in XML) instead of failing as a JSON error.

@@ -6,6 +6,7 @@ import { loadOrCreateEmbeddedSecrets } from "./db/embedded-secrets.js";
 import { createKeyring } from "./crypto/keyring.js";
 import { parseMasterKey } from "./crypto/tokens.js";
 import { createMemoryKv } from "./kv/memory.js";
+import type { Kv } from "./kv/kv.js";
 import { createRedisKv } from "./kv/redis.js";
 import { createLogger } from "./logging/logger.js";
 import { createAppCache, createPoolCache } from "./services/app-cache.js";
@@ -15,6 +16,8 @@ import { createSigningKeys } from "./crypto/signing-keys.js";
 import { systemResolver, type Resolver } from "./outbound/endpoint-url.js";
 import { createForegroundLoad } from "./time/foreground-load.js";
 import { createVobizRestCarrier, type VobizRestTimeouts } from "./carrier/vobiz-rest.js";
+import { createMetrics } from "./metrics/metrics.js";
+import { countDatabaseErrors, countingKv } from "./metrics/counted.js";
 
 export interface Runtime {
   deps: Deps;
@@ -56,7 +59,7 @@ export async function buildRuntime(
   const keys = createKeyring(parseMasterKey(resolved.masterKey), resolved.masterKeysPrevious.map(parseMasterKey));
   const signingKeys = await createSigningKeys(resolved.signingKeys);
   const db = await createDatabase({ databaseUrl: resolved.databaseUrl, dataDir: resolved.dataDir, poolMax: resolved.databasePoolMax });
-  let kv;
+  let kv: Kv;
   try {
     if (opts.migrate !== false) await migrateLatest(db);
     kv = resolved.redis ? await createRedisKv(resolved.redis) : createMemoryKv();
@@ -64,6 +67,9 @@ export async function buildRuntime(
     await db.destroy().catch(() => undefined);
     throw err;
   }
+  const metrics = createMetrics();
+  countDatabaseErrors(db, metrics);
+  kv = countingKv(kv, metrics);
   const appCache = createAppCache({ db, kv, keys, logger });
   const poolCache = createPoolCache({ db, kv, logger });
   const callLog = createCallLog({ db, logger });
@@ -90,6 +96,7 @@ export async function buildRuntime(
     resolver: opts.resolver ?? systemResolver,
     load: createForegroundLoad(),
     carrier,
+    metrics,
   });
   return {
     deps,

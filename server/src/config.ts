@@ -44,11 +44,14 @@ const envSchema = z.object({
   MASKLINE_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).max(1_000_000).default(500),
   VOBIZ_API_BASE_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   MASKLINE_CALLS_PER_SECOND: z.coerce.number().int().min(0).max(10_000).default(5),
+  MASKLINE_METRICS_TOKEN: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
   // At most 29 s: the server checks for stalled requests every half second, so one is cut off within 30 s.
   MASKLINE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(29_000).default(20_000),
   // The audit log's own retention, one for the service, apart from each tenant's data retention (docs/audit-log.md).
   MASKLINE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(730),
 });
+
+export type MetricsAccess = { kind: "token"; token: string } | { kind: "open" } | { kind: "closed" };
 
 export interface Config {
   readonly port: number;
@@ -84,6 +87,11 @@ export interface Config {
   readonly vobizApiBaseUrl: string;
   /** Calls a tenant may have Maskline place per second (click-to-call), across replicas; 0 turns the limit off. */
   readonly callsPerSecond: number;
+  /**
+   * Who may read GET /metrics: a bearer token when MASKLINE_METRICS_TOKEN is set; otherwise anyone in embedded mode
+   * (a developer's machine) and no one on Postgres, where a forgotten token must not open the operator's view.
+   */
+  readonly metricsAccess: MetricsAccess;
   /** Audit events older than this many days are deleted by the retention purge (and nothing else deletes them). */
   readonly auditRetentionDays: number;
 }
@@ -231,6 +239,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     requestTimeoutMs: e.MASKLINE_REQUEST_TIMEOUT_MS,
     vobizApiBaseUrl: (e.VOBIZ_API_BASE_URL ?? DEFAULT_VOBIZ_API_BASE_URL).replace(/\/+$/, ""),
     callsPerSecond: e.MASKLINE_CALLS_PER_SECOND,
+    metricsAccess:
+      e.MASKLINE_METRICS_TOKEN !== undefined
+        ? { kind: "token", token: e.MASKLINE_METRICS_TOKEN }
+        : { kind: e.DATABASE_URL === undefined ? "open" : "closed" },
     auditRetentionDays: e.MASKLINE_AUDIT_RETENTION_DAYS,
   });
 }

@@ -10,6 +10,7 @@ import type { SigningKeys } from "./crypto/signing-keys.js";
 import type { Resolver } from "./outbound/endpoint-url.js";
 import type { ForegroundLoad } from "./time/foreground-load.js";
 import type { Carrier } from "./carrier/carrier.js";
+import type { Metrics } from "./metrics/metrics.js";
 
 export interface Clock {
   now(): Date;
@@ -40,4 +41,6 @@ export interface Deps {
   readonly load: ForegroundLoad;
   /** The carrier's REST API: calls Maskline places, recordings (carrier/vobiz-rest.ts). */
   readonly carrier: Carrier;
+  /** This instance's Prometheus metrics (GET /metrics). */
+  readonly metrics: Metrics;
 }

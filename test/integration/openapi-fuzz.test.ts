@@ -20,7 +20,7 @@ import { AUTH_TOKEN } from "../support/fixtures.js";
 import { VobizRestServer } from "../sim/vobiz-rest-server.js";
 import { createRng, seedFromEnv } from "../support/fuzz/prng.js";
 import { listOperations } from "../support/fuzz/spec.js";
-import { buildWorld, type FuzzWorld } from "../support/fuzz/world.js";
+import { FUZZ_METRICS_TOKEN, buildWorld, type FuzzWorld } from "../support/fuzz/world.js";
 import { planCases } from "../support/fuzz/plan.js";
 import { runCases } from "../support/fuzz/runner.js";
 import { ServerErrorLog } from "../support/fuzz/server-errors.js";
@@ -55,6 +55,7 @@ beforeAll(async () => {
       LOG_LEVEL: "warn",
       MASKLINE_WEBHOOK_ALLOW_PRIVATE: "true",
       VOBIZ_API_BASE_URL: rest.baseUrl,
+      MASKLINE_METRICS_TOKEN: FUZZ_METRICS_TOKEN,
     },
   });
   totals.serverStartMs = performance.now() - started;

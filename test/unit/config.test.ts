@@ -25,6 +25,16 @@ describe("loadConfig", () => {
     );
   });
 
+  it("opens GET /metrics in embedded mode, closes it on Postgres, and asks for the token wherever one is set", () => {
+    const pg = { DATABASE_URL: "postgres://localhost/x", MASKLINE_MASTER_KEY: key, MASKLINE_SIGNING_KEY: key };
+    const token = "metrics-token-0123456789";
+    expect(loadConfig({}).metricsAccess).toEqual({ kind: "open" });
+    expect(loadConfig(pg).metricsAccess).toEqual({ kind: "closed" });
+    expect(loadConfig({ ...pg, MASKLINE_METRICS_TOKEN: token }).metricsAccess).toEqual({ kind: "token", token });
+    expect(loadConfig({ MASKLINE_METRICS_TOKEN: token }).metricsAccess).toEqual({ kind: "token", token });
+    expect(() => loadConfig({ MASKLINE_METRICS_TOKEN: "short" })).toThrow(/MASKLINE_METRICS_TOKEN/);
+  });
+
   it("refuses DATABASE_URL without MASKLINE_SIGNING_KEY: every replica must sign events with the same key", () => {
     expect(() => loadConfig({ DATABASE_URL: "postgres://localhost/x", MASKLINE_MASTER_KEY: key })).toThrow(
       /^invalid configuration: MASKLINE_SIGNING_KEY is required[^\n]*$/,

@@ -1,4 +1,5 @@
 import type { Next } from "koa";
+import type { Config } from "../config.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../errors.js";
 import { constantTimeEqual } from "../crypto/tokens.js";
@@ -12,6 +13,17 @@ function bearerToken(ctx: AppContext): string {
   const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
   if (!match) throw unauthorized();
   return match[1]!;
+}
+
+/**
+ * GET /metrics's access (config.ts, metricsAccess): the metrics token when one is set, compared in constant time;
+ * otherwise open in embedded mode and closed on Postgres. Refusals are the API's 401, naming the metrics token.
+ */
+export function checkMetricsAccess(ctx: AppContext, access: Config["metricsAccess"]): void {
+  if (access.kind === "open") return;
+  if (access.kind === "closed") throw new AppError("unauthorized", "GET /metrics is closed: set MASKLINE_METRICS_TOKEN to scrape it.");
+  const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(ctx.get("authorization"));
+  if (!match || !constantTimeEqual(match[1]!, access.token)) throw new AppError("unauthorized", "GET /metrics needs the metrics token.");
 }
 
 export function requireApiKey(deps: Deps) {

@@ -11,7 +11,8 @@ const require = createRequire(import.meta.url);
 export const openapiDocument = require("@maskline/openapi/document") as OpenApiDocument;
 
 export type OperationId = keyof operations;
-export type Security = "none" | "apiKey" | "adminToken" | "vobizSignature";
+/** `metricsToken` is checked by GET /metrics itself (routes/metrics.ts): its access depends on the configuration. */
+export type Security = "none" | "apiKey" | "adminToken" | "vobizSignature" | "metricsToken";
 
 type ComponentParameters = typeof PARAMETERS;
 /** Query parameters (of components.parameters) whose schema has a `default`: validation fills them in. */
@@ -124,7 +125,7 @@ function securityOf(doc: OpenApiDocument, op: OpenApiOperation): Security {
   const sec = op.security ?? doc.security ?? [];
   const name = Object.keys(sec[0] ?? {})[0];
   if (!name) return "none";
-  if (name === "apiKey" || name === "adminToken" || name === "vobizSignature") return name;
+  if (name === "apiKey" || name === "adminToken" || name === "vobizSignature" || name === "metricsToken") return name;
   throw new Error(`operation ${op.operationId} uses unknown security scheme ${name}`);
 }
 

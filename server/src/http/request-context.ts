@@ -3,6 +3,7 @@ import type { Next } from "koa";
 import type { Logger } from "pino";
 import type { AppContext } from "./context.js";
 import type { ForegroundLoad } from "../time/foreground-load.js";
+import type { Metrics } from "../metrics/metrics.js";
 
 const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -10,7 +11,11 @@ const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * Assigns the request id (a caller's X-Request-Id is kept when sane), a child logger, and logs completion; counts
  * the request as foreground load, which background work yields to (time/foreground-load.ts).
  */
-export function requestContext(logger: Logger, load: Pick<ForegroundLoad, "requestStarted" | "requestEnded">) {
+export function requestContext(
+  logger: Logger,
+  load: Pick<ForegroundLoad, "requestStarted" | "requestEnded">,
+  metrics: Pick<Metrics, "httpRequests" | "httpDuration">,
+) {
   return async function requestContextMiddleware(ctx: AppContext, next: Next) {
     load.requestStarted();
     const incoming = ctx.get("x-request-id");
@@ -34,6 +39,10 @@ export function requestContext(logger: Logger, load: Pick<ForegroundLoad, "reque
     } finally {
       load.requestEnded();
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      // The router names each route by its operation id (http/route.ts): a bounded label, never the path itself.
+      const operation = (ctx as { _matchedRouteName?: string })._matchedRouteName ?? "unmatched";
+      metrics.httpRequests.inc({ operation, method: ctx.method, status: String(ctx.status) });
+      metrics.httpDuration.observe({ operation }, ms / 1000);
       // ctx.path, not ctx.url: query strings may carry an app's URL secret.
       ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, "request");
     }

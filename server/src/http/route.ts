@@ -94,6 +94,7 @@ function specFor(router: Router<RequestState>, id: OperationId): OperationSpec {
  */
 export function route<K extends OperationId>(router: Router<RequestState>, deps: Deps, id: K, handler: Handler<K>) {
   const op = specFor(router, id);
+  if (op.security === "metricsToken") throw new Error(`operation ${id} checks its own token: register it with rawRoute()`);
   const chain: Middleware<RequestState>[] = [];
   if (op.security === "apiKey") {
     chain.push(requireApiKey(deps) as Middleware<RequestState>);

@@ -100,6 +100,9 @@ export const webhookDeliveryJob: ExternalJobKind = {
       ? null
       : await endpoints.markEndpointFailing(deps.db, tenantId, endpointId, now);
     const verdict = judgeAttempt(result, job.attempts, failingSince, now);
+    deps.metrics.eventDeliveries.inc({
+      outcome: verdict.outcome === "succeeded" ? "succeeded" : verdict.disable ? `disabled_${verdict.disable}` : result.status === null ? "unreachable" : "failed",
+    });
     await endpoints.insertDelivery(deps.db, {
       tenant_id: tenantId,
       id: newId("whd"),

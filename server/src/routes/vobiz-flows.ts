@@ -16,6 +16,7 @@ import type { AppMessages } from "../domain/messages.js";
 import { readCarrierFields, type CarrierFields } from "../domain/carrier-fields.js";
 import { PIN_ATTEMPTS_PER_CALL } from "../domain/pin.js";
 import { startDeadline } from "../time/deadline.js";
+import { countUnavailable } from "../http/carrier/unavailable.js";
 import { ANSWER_BUDGET_MS, CALLBACK_BUDGET_MS } from "../services/answer.js";
 import { recordHangup } from "../services/call-events.js";
 import { answerPinDigits } from "../services/pin-calls.js";
@@ -65,6 +66,7 @@ export function vobizFlowRoutes(router: Router<RequestState>, deps: Deps) {
     } catch (err) {
       if (err instanceof AppError) throw err;
       ctx.state.log.error({ err, appId: app?.id ?? ctx.params.appId, callUuid: fields.CallUUID, attempt }, "PIN webhook failed");
+      countUnavailable(deps, "pin", err);
       replyXml(ctx, unavailableReply((app?.messages as AppMessages | undefined) ?? null));
     }
   };
@@ -102,6 +104,7 @@ export function vobizFlowRoutes(router: Router<RequestState>, deps: Deps) {
     } catch (err) {
       if (err instanceof AppError) throw err;
       ctx.state.log.error({ err, appId: app?.id ?? ctx.params.appId, callId }, "placed call's answer webhook failed");
+      countUnavailable(deps, "placed", err);
       replyXml(ctx, unavailableReply((app?.messages as AppMessages | undefined) ?? null));
     }
   };

@@ -14,6 +14,7 @@ import type { AppRecord } from "../services/caches.js";
 import type { AppMessages } from "../domain/messages.js";
 import { isEndOfCallNotice, readCarrierFields, type CarrierFields } from "../domain/carrier-fields.js";
 import { startDeadline } from "../time/deadline.js";
+import { countUnavailable } from "../http/carrier/unavailable.js";
 import { ANSWER_BUDGET_MS, CALLBACK_BUDGET_MS, answerCall } from "../services/answer.js";
 import { recordDialStatus, recordHangup } from "../services/call-events.js";
 
@@ -65,6 +66,7 @@ export function vobizRoutes(router: Router<RequestState>, deps: Deps) {
       // Ours, not the caller's: log it (never From/To) and end the call politely rather than with a carrier error.
       log.error({ err, appId: app?.id ?? ctx.params.appId, callUuid: fields.CallUUID, notice }, "answer webhook failed");
       if (notice) throw notRecorded();
+      countUnavailable(deps, "answer", err);
       replyXml(ctx, unavailableReply((app?.messages as AppMessages | undefined) ?? null));
     }
   };

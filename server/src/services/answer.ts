@@ -27,7 +27,7 @@ export const ANSWER_BUDGET_MS = 700;
 /** Callbacks (hangup, dial-status) may take up to 3 s by Vobiz's rules; stay well inside that. */
 export const CALLBACK_BUDGET_MS = 2_000;
 
-type AnswerDeps = Pick<Deps, "db" | "keys" | "clock" | "config" | "callLog">;
+type AnswerDeps = Pick<Deps, "db" | "keys" | "clock" | "config" | "callLog" | "metrics">;
 
 /** What the lookup found: the reply stored for this CallUUID, or else the routes the decision needs. */
 interface Found {
@@ -185,6 +185,7 @@ export async function answerCall(
     log.info({ appId: app.id, callUuid }, "answer replayed for a CallUUID decided concurrently");
     return deps.keys.decrypt(earlier);
   }
+  deps.metrics.callDecisions.inc({ decision: outcome.decision, flow: "answer" });
   log.info({ appId: app.id, callUuid, callId: row.id, sessionId: outcome.sessionId, decision: outcome.decision }, "call answered");
   return xml;
 }

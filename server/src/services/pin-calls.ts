@@ -29,7 +29,7 @@ import { toCall } from "./call-shape.js";
 import { newEventRow, recordEvents } from "./events.js";
 import { pinHashes } from "./pin-sessions.js";
 
-type PinDeps = Pick<Deps, "db" | "keys" | "clock" | "config">;
+type PinDeps = Pick<Deps, "db" | "keys" | "clock" | "config" | "metrics">;
 
 /** What one attempt decided, and the caller's lockout state afterwards. */
 interface Judged {
@@ -148,6 +148,7 @@ export async function answerPinDigits(
         await recordEvents(trx, [newEventRow(app.tenant_id, "call.started", toCall(decided), now)]);
       }
       await steps.completeCallStep(trx, app.tenant_id, call.id, step, deps.keys.encrypt(xml));
+      deps.metrics.callDecisions.inc({ decision: outcome.decision, flow: "pin" });
       log.info({ appId: app.id, callUuid, callId: call.id, attempt, decision: outcome.decision, sessionId: outcome.sessionId }, "PIN attempt judged");
       return xml;
     }),

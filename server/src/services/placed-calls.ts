@@ -169,7 +169,7 @@ export async function verifyPlacedCall(
  * notice when the session records, or end politely if the session ended while it rang. Happens once per call.
  */
 export async function answerPlacedCall(
-  deps: Pick<Deps, "db" | "keys" | "clock" | "config">,
+  deps: Pick<Deps, "db" | "keys" | "clock" | "config" | "metrics">,
   app: AppRow,
   call: CallRow,
   fields: CarrierFields,
@@ -207,6 +207,7 @@ export async function answerPlacedCall(
       });
       await recordEvents(trx, [newEventRow(app.tenant_id, "call.started", toCall(decided), now)]);
       await steps.completeCallStep(trx, app.tenant_id, locked.id, "answer", deps.keys.encrypt(xml));
+      deps.metrics.callDecisions.inc({ decision: outcome.decision, flow: "placed" });
       log.info({ appId: app.id, callId: locked.id, decision: outcome.decision }, "placed call answered");
       return xml;
     }),

@@ -48,3 +48,9 @@ export async function listPools(deps: Pick<Deps, "db" | "clock">, tenantId: stri
   const pinLength = await pinLengthOf(deps, tenantId);
   return { rows, shape: (row: PoolFiguresRow) => toPool(row, pinLength) };
 }
+
+/** Every pool of the tenant, shaped (the metrics' pool gauges): at most the first 1,000 pools by name. */
+export async function getPoolFiguresForMetrics(deps: Pick<Deps, "db" | "clock">, tenantId: string): Promise<Schemas["Pool"][]> {
+  const { rows, shape } = await listPools(deps, tenantId, { limit: 1_000 });
+  return rows.slice(0, 1_000).map(shape);
+}

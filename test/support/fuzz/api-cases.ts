@@ -71,6 +71,7 @@ function freshPeople(w: FuzzWorld, template: unknown): Builder["freshen"] {
 function credentialFor(op: Operation, w: FuzzWorld): string | null {
   if (op.security === "apiKey") return `Bearer ${w.api.fixture.apiKey}`;
   if (op.security === "adminToken") return `Bearer ${w.adminToken}`;
+  if (op.security === "metricsToken") return `Bearer ${w.metricsToken}`;
   return null;
 }
 
@@ -485,7 +486,7 @@ function authCases(b: Builder, w: FuzzWorld) {
     a("auth on an open route: operator token", `Bearer ${w.adminToken}`);
     return;
   }
-  const valid = b.op.security === "apiKey" ? w.api.fixture.apiKey : w.adminToken;
+  const valid = b.op.security === "apiKey" ? w.api.fixture.apiKey : b.op.security === "metricsToken" ? w.metricsToken : w.adminToken;
   a("auth: missing", null, refused);
   a("auth: bare 'Bearer'", "Bearer", refused);
   a("auth: 'Bearer ' with no token", "Bearer ", refused);
@@ -501,6 +502,7 @@ function authCases(b: Builder, w: FuzzWorld) {
   } else {
     a("auth: tenant key on an operator route", `Bearer ${w.api.fixture.apiKey}`, refused);
   }
+  if (b.op.security === "metricsToken") a("auth: operator token on the metrics", `Bearer ${w.adminToken}`, refused);
   a("auth: lower-case scheme", `bearer ${valid}`);
   a("auth: two Authorization headers", `Bearer ${valid}`, undefined, [["Authorization", "Basic eDp5"]]);
 }

@@ -72,6 +72,8 @@ export interface FuzzWorld {
   rest: VobizRestServer;
   target: { host: string; port: number };
   adminToken: string;
+  /** GET /metrics's token (the world's server is started with one). */
+  metricsToken: string;
   /** Every real person's number the fuzzer sends; none may ever come back in a response. */
   people: string[];
   /** The fuzzed tenant. */
@@ -348,6 +350,9 @@ async function pinWorld(
   return { sessionId: session.id, did, owner: people[0], calls };
 }
 
+/** The metrics token the fuzzed server is started with (MASKLINE_METRICS_TOKEN), so GET /metrics's auth is fuzzed. */
+export const FUZZ_METRICS_TOKEN = "fuzz-metrics-token-0123456789";
+
 export async function buildWorld(server: TestServer, rest: VobizRestServer, rng: Rng): Promise<FuzzWorld> {
   const url = new URL(server.baseUrl);
   const people = seededPeople(rng.fork("people"), 12);
@@ -435,6 +440,7 @@ export async function buildWorld(server: TestServer, rest: VobizRestServer, rng:
     rest,
     target: { host: url.hostname, port: Number(url.port) },
     adminToken: server.adminToken,
+    metricsToken: FUZZ_METRICS_TOKEN,
     people,
     api: {
       ...apiWorld,
