@@ -17,6 +17,7 @@ import { vobizRoutes } from "./routes/vobiz.js";
 import { callRoutes } from "./routes/calls.js";
 import { settingsRoutes } from "./routes/settings.js";
 import { eventRoutes, webhookEndpointRoutes } from "./routes/events.js";
+import { docsRoutes } from "./routes/docs.js";
 
 export const BODY_LIMIT = "64kb";
 
@@ -34,6 +35,7 @@ export function buildRouter(deps: Deps): Router<RequestState> {
   settingsRoutes(router, deps);
   eventRoutes(router, deps);
   webhookEndpointRoutes(router, deps);
+  docsRoutes(router);
   // Routes register by operationId (http/route.ts), so a spec operation without a handler would otherwise only show
   // up as a 404 in production; refusing to build the router stops the server at startup instead.
   const missing = unregisteredOperations(router);

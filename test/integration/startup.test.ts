@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -77,9 +77,15 @@ describe("starting the service", () => {
     const secrets = join(dataDir, "secrets.json");
     expect(statSync(secrets).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(secrets, "utf8")).adminToken).toBe(token);
+    // Where to find the reference and the probes, and where local tools find this instance (any port).
+    expect(first.stdout).toContain(`http://localhost:${port}/docs`);
+    expect(first.stdout).toContain(`http://localhost:${port}/readyz`);
+    const address = join(dataDir, "server.json");
+    expect(JSON.parse(readFileSync(address, "utf8"))).toEqual({ url: `http://localhost:${port}`, pid: expect.any(Number) });
     const exited = new Promise<number | null>((resolve) => first.child.on("exit", resolve));
     first.child.kill("SIGTERM");
     expect(await exited).toBe(0);
+    expect(existsSync(address)).toBe(false);
 
     const second = await run(env, /running at/);
     expect(second.stdout).not.toContain(token!);
