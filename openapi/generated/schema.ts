@@ -580,6 +580,12 @@ export interface components {
                 path: string;
                 message: string;
             }[];
+            participant?: components["schemas"]["ProblemParticipant"];
+        };
+        /** @description A `pool_exhausted` problem's extension member: the participant with no free masking number (already in as many open sessions as the pool has numbers), by their index in the request's `participants` and the label sent. */
+        ProblemParticipant: {
+            position: number;
+            label: string | null;
         };
         /**
          * @description The stable code of a problem. `x-error-table` gives each code's HTTP status and the problem's `title`, in the enum's order; where several codes share a status, the first is the code of that bare status.
