@@ -171,7 +171,8 @@ export const SCHEMA_FALLBACKS = {
 
 /** The property names of each object schema, in spec order. */
 export const SCHEMA_PROPERTIES = {
-  Problem: ["type", "title", "status", "detail", "code", "requestId", "errors"],
+  Problem: ["type", "title", "status", "detail", "code", "requestId", "errors", "participant"],
+  ProblemParticipant: ["position", "label"],
   Health: ["status"],
   Tenant: ["id", "name", "createdAt"],
   TenantList: ["data", "nextCursor"],
@@ -255,6 +256,9 @@ export const SCHEMA_LIMITS = {
 
 /** Each object schema's property limits, its own and those of the schema its `$ref` names. */
 export const PROPERTY_LIMITS = {
+  ProblemParticipant: {
+    position: { minimum: 0, maximum: 1 },
+  },
   CreateTenantRequest: {
     name: { minLength: 1, maxLength: 200 },
   },

@@ -55,6 +55,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This OpenAPI document, as JSON.
+         * @description The committed `openapi/generated/openapi.json`, byte for byte; what the server validates requests against.
+         */
+        get: operations["docs.openapi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The API reference, rendered from this document.
+         * @description One self-contained HTML page (built by `pnpm gen`); it loads nothing from any other host.
+         */
+        get: operations["docs.reference"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/tenants": {
         parameters: {
             query?: never;
@@ -839,6 +879,12 @@ export interface components {
                 path: string;
                 message: string;
             }[];
+            participant?: components["schemas"]["ProblemParticipant"];
+        };
+        /** @description A `pool_exhausted` problem's extension member: the participant with no free masking number (already in as many open sessions as the pool has numbers), by their index in the request's `participants` and the label sent. */
+        ProblemParticipant: {
+            position: number;
+            label: string | null;
         };
         /**
          * @description The stable code of a problem. `x-error-table` gives each code's HTTP status and the problem's `title`, in the enum's order; where several codes share a status, the first is the code of that bare status.
@@ -1674,6 +1720,46 @@ export interface operations {
                 };
             };
             503: components["responses"]["Unavailable"];
+        };
+    };
+    "docs.openapi": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI 3.1 document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+        };
+    };
+    "docs.reference": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The API reference. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
         };
     };
     "admin.tenants.list": {

@@ -1,5 +1,5 @@
 import { ERROR_CODE_FOR_STATUS } from "@maskline/openapi/constants";
-import type { ErrorCode, FieldError, Problem } from "./types.js";
+import type { ErrorCode, FieldError, Problem, ProblemParticipant } from "./types.js";
 
 /** A stable error code: one of the API's `ErrorCode`s, or an SDK-side one (`connection_error`, `timeout`, …). */
 export type MasklineErrorCode = ErrorCode | "connection_error" | "timeout" | "invalid_response" | (string & {});
@@ -13,6 +13,8 @@ export interface MasklineErrorInit {
   errors?: FieldError[];
   problem?: Problem;
   headers?: Headers;
+  /** Seconds from the response's `Retry-After` header. */
+  retryAfter?: number;
   cause?: unknown;
 }
 
@@ -33,6 +35,11 @@ export class MasklineError extends Error {
   readonly problem: Problem | undefined;
   /** Response headers, when a response arrived. */
   readonly headers: Headers | undefined;
+  /**
+   * Seconds the server asked to wait before retrying (`Retry-After`, on 429 and 503), when it said; the SDK already
+   * waited that long between its own attempts, up to 60 s.
+   */
+  readonly retryAfter: number | undefined;
 
   constructor(init: MasklineErrorInit) {
     super(init.message ?? defaultMessage(init), init.cause === undefined ? undefined : { cause: init.cause });
@@ -43,6 +50,7 @@ export class MasklineError extends Error {
     this.errors = init.errors ?? [];
     this.problem = init.problem;
     this.headers = init.headers;
+    this.retryAfter = init.retryAfter;
   }
 }
 
@@ -75,6 +83,16 @@ export class ConflictError extends MasklineError {
 /** 409 `pool_exhausted`: no free masking DID for a participant. */
 export class PoolExhaustedError extends ConflictError {
   override name = "PoolExhaustedError";
+  /**
+   * Who has no free masking number: `position` is their index in the request's `participants` (0 or 1), `label` the
+   * label sent with them (null when none was). From the problem's `participant` member; undefined only when the
+   * server did not send one.
+   */
+  readonly participant: ProblemParticipant | undefined;
+  constructor(init: MasklineErrorInit) {
+    super(init);
+    this.participant = init.problem?.participant;
+  }
 }
 /** 409 `idempotency_conflict`: the same `Idempotency-Key` was used with a different body. */
 export class IdempotencyConflictError extends ConflictError {
@@ -84,15 +102,9 @@ export class IdempotencyConflictError extends ConflictError {
 export class ValidationError extends MasklineError {
   override name = "ValidationError";
 }
-/** 429 `rate_limited`. */
+/** 429 `rate_limited`; `retryAfter` says how long the server asked to wait. */
 export class RateLimitError extends MasklineError {
   override name = "RateLimitError";
-  /** Seconds to wait, from the `Retry-After` header, when present. */
-  readonly retryAfter: number | undefined;
-  constructor(init: MasklineErrorInit & { retryAfter?: number }) {
-    super(init);
-    this.retryAfter = init.retryAfter;
-  }
 }
 /** Any 5xx (`internal_error`, `unavailable`, gateway errors). */
 export class ServerError extends MasklineError {
@@ -159,7 +171,7 @@ export function errorFromResponse(response: Response, body: unknown): MasklineEr
   const code: MasklineErrorCode = problem?.code ?? codeByStatus[status] ?? (status >= 500 ? "internal_error" : "bad_request");
   const Class = (problem ? byCode[problem.code] : undefined) ?? classForStatus(status);
   const text = typeof body === "string" && body.trim() !== "" ? body.trim().slice(0, 500) : undefined;
-  const init: MasklineErrorInit & { retryAfter?: number } = {
+  const init: MasklineErrorInit = {
     status,
     code,
     requestId: problem?.requestId ?? response.headers.get("x-request-id") ?? undefined,
@@ -167,7 +179,7 @@ export function errorFromResponse(response: Response, body: unknown): MasklineEr
     errors: Array.isArray(problem?.errors) ? problem.errors : [],
     problem,
     headers: response.headers,
+    retryAfter: parseRetryAfter(response.headers.get("retry-after")),
   };
-  if (Class === RateLimitError) init.retryAfter = parseRetryAfter(response.headers.get("retry-after"));
   return new Class(init);
 }

@@ -56,7 +56,7 @@ export interface ApiResult<T> {
 
 export const RETRY_BASE_MS = 200;
 export const RETRY_CAP_MS = 5_000;
-/** A `Retry-After` longer than this is not waited for: the error is thrown (RateLimitError carries `retryAfter`). */
+/** A `Retry-After` longer than this is not waited for: the error is thrown at once, with its `retryAfter`. */
 export const MAX_RETRY_AFTER_MS = 60_000;
 
 /**

@@ -1,6 +1,6 @@
 export { Maskline, type MasklineOptions } from "./client.js";
 export type { FetchLike, RequestOptions } from "./http.js";
-export { Page, PagePromise, type PageLoader, type PageResponse } from "./pagination.js";
+export { Page, PagePromise, type PageLoader, type PageResponse, type ToArrayOptions } from "./pagination.js";
 export {
   AuthenticationError,
   CarrierError,

@@ -45,6 +45,29 @@ export class Page<T> implements AsyncIterable<T> {
   async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
     for await (const page of this.pages()) yield* page.data;
   }
+
+  /**
+   * The items of this page and the pages after it, in one array: every one, or at most `limit`, in which case no
+   * page is fetched past the one that reaches it. Without a limit a long list is read whole; prefer `for await`.
+   */
+  async toArray(options: ToArrayOptions = {}): Promise<T[]> {
+    const limit = options.limit ?? Infinity;
+    if (!(limit >= 0) || (limit !== Infinity && !Number.isInteger(limit))) {
+      throw new RangeError(`toArray: limit must be a whole number ≥ 0, got ${String(options.limit)}`);
+    }
+    const items: T[] = [];
+    if (limit === 0) return items;
+    for await (const page of this.pages()) {
+      items.push(...page.data.slice(0, limit - items.length));
+      if (items.length >= limit) break;
+    }
+    return items;
+  }
+}
+
+export interface ToArrayOptions {
+  /** The most items to return. */
+  limit?: number;
 }
 
 /**
@@ -71,5 +94,10 @@ export class PagePromise<T> extends Promise<Page<T>> implements AsyncIterable<T>
 
   async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
     yield* await this;
+  }
+
+  /** `Page.toArray` of the first page: `await maskline.calls.list({ sessionId }).toArray({ limit: 100 })`. */
+  toArray(options?: ToArrayOptions): Promise<T[]> {
+    return this.then((page) => page.toArray(options));
   }
 }

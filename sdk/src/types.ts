@@ -1,6 +1,10 @@
 /**
  * Request and response types, all taken from the generated OpenAPI types (openapi/openapi.yaml is the source of truth).
  * The declaration bundle inlines them (see tsup.config.ts), so the published package needs no private workspace package.
+ *
+ * Each object type is an `interface` that extends its generated shape, rather than an alias of it: an editor then
+ * names it (`Session`, `CallListParams`) where an alias would be shown expanded, or as `components["schemas"][…]`.
+ * Unions (enums, `Event`) stay aliases.
  */
 import type { components, operations, paths } from "@maskline/openapi/schema";
 import type { SCHEMA_DEFAULTS } from "@maskline/openapi/constants";
@@ -8,6 +12,8 @@ import type { SCHEMA_DEFAULTS } from "@maskline/openapi/constants";
 export type { components, operations, paths };
 
 type Schemas = components["schemas"];
+type Schema<N extends keyof Schemas> = Schemas[N];
+type ItemOf<A> = NonNullable<A> extends ReadonlyArray<infer T> ? T : never;
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 type SchemaDefaults = typeof SCHEMA_DEFAULTS;
 /**
@@ -20,87 +26,89 @@ type RequestBody<N extends keyof Schemas & keyof SchemaDefaults> = Simplify<
 >;
 type Query<Op extends keyof operations> = NonNullable<operations[Op]["parameters"]["query"]>;
 
-export type Problem = Schemas["Problem"];
+export interface Problem extends Schema<"Problem"> {}
 export type ErrorCode = Schemas["ErrorCode"];
-export type FieldError = NonNullable<Problem["errors"]>[number];
+export interface FieldError extends ItemOf<Problem["errors"]> {}
+/** `pool_exhausted` only: who has no free masking number (`PoolExhaustedError.participant`). */
+export interface ProblemParticipant extends Schema<"ProblemParticipant"> {}
 
-export type Tenant = Schemas["Tenant"];
-export type CreateTenantRequest = Schemas["CreateTenantRequest"];
-export type CreateTenantResponse = Schemas["CreateTenantResponse"];
+export interface Tenant extends Schema<"Tenant"> {}
+export interface CreateTenantRequest extends Schema<"CreateTenantRequest"> {}
+export interface CreateTenantResponse extends Schema<"CreateTenantResponse"> {}
 
-export type ApiKey = Schemas["ApiKey"];
-export type ApiKeyWithSecret = Schemas["ApiKeyWithSecret"];
-export type CreateApiKeyRequest = Schemas["CreateApiKeyRequest"];
+export interface ApiKey extends Schema<"ApiKey"> {}
+export interface ApiKeyWithSecret extends Schema<"ApiKeyWithSecret"> {}
+export interface CreateApiKeyRequest extends Schema<"CreateApiKeyRequest"> {}
 
-export type App = Schemas["App"];
-export type AppMessages = Schemas["AppMessages"];
-export type CreateAppRequest = RequestBody<"CreateAppRequest">;
-export type UpdateAppRequest = Schemas["UpdateAppRequest"];
+export interface App extends Schema<"App"> {}
+export interface AppMessages extends Schema<"AppMessages"> {}
+export interface CreateAppRequest extends RequestBody<"CreateAppRequest"> {}
+export interface UpdateAppRequest extends Schema<"UpdateAppRequest"> {}
 
-export type MaskingNumber = Schemas["MaskingNumber"];
+export interface MaskingNumber extends Schema<"MaskingNumber"> {}
 export type NumberStatus = Schemas["NumberStatus"];
-export type ImportNumbersRequest = RequestBody<"ImportNumbersRequest">;
-export type NumberImportResult = Schemas["NumberImportResult"];
+export interface ImportNumbersRequest extends RequestBody<"ImportNumbersRequest"> {}
+export interface NumberImportResult extends Schema<"NumberImportResult"> {}
 
-export type Pool = Schemas["Pool"];
+export interface Pool extends Schema<"Pool"> {}
 
-export type Session = Schemas["Session"];
+export interface Session extends Schema<"Session"> {}
 export type SessionStatus = Schemas["SessionStatus"];
 export type SessionMode = Schemas["SessionMode"];
 export type SessionRouting = Schemas["SessionRouting"];
-export type Participant = Schemas["Participant"];
-export type ParticipantInput = Schemas["ParticipantInput"];
-export type CreateSessionRequest = RequestBody<"CreateSessionRequest">;
-export type UpdateSessionRequest = Schemas["UpdateSessionRequest"];
+export interface Participant extends Schema<"Participant"> {}
+export interface ParticipantInput extends Schema<"ParticipantInput"> {}
+export interface CreateSessionRequest extends RequestBody<"CreateSessionRequest"> {}
+export interface UpdateSessionRequest extends Schema<"UpdateSessionRequest"> {}
 
-export type Call = Schemas["Call"];
+export interface Call extends Schema<"Call"> {}
 export type CallDecision = Schemas["CallDecision"];
 export type CallStatus = Schemas["CallStatus"];
-export type PlaceCallRequest = Schemas["PlaceCallRequest"];
+export interface PlaceCallRequest extends Schema<"PlaceCallRequest"> {}
 
-export type Recording = Schemas["Recording"];
+export interface Recording extends Schema<"Recording"> {}
 export type RecordingFormat = Schemas["RecordingFormat"];
 
 export type EventType = Schemas["EventType"];
-export type SessionEvent = Schemas["SessionEvent"];
-export type CallEvent = Schemas["CallEvent"];
-export type RecordingEvent = Schemas["RecordingEvent"];
-export type PoolExhaustedEvent = Schemas["PoolExhaustedEvent"];
-export type WebhookEndpointDisabledEvent = Schemas["WebhookEndpointDisabledEvent"];
+export interface SessionEvent extends Schema<"SessionEvent"> {}
+export interface CallEvent extends Schema<"CallEvent"> {}
+export interface RecordingEvent extends Schema<"RecordingEvent"> {}
+export interface PoolExhaustedEvent extends Schema<"PoolExhaustedEvent"> {}
+export interface WebhookEndpointDisabledEvent extends Schema<"WebhookEndpointDisabledEvent"> {}
 /** An event, discriminated by `type`: `if (event.type === "call.started") event.data.decision`. */
 export type Event = SessionEvent | CallEvent | RecordingEvent | PoolExhaustedEvent | WebhookEndpointDisabledEvent;
-export type RedeliveryResult = Schemas["RedeliveryResult"];
-export type WebhookEndpoint = Schemas["WebhookEndpoint"];
-export type WebhookEndpointWithSecret = Schemas["WebhookEndpointWithSecret"];
-export type WebhookEndpointSecret = Schemas["WebhookEndpointSecret"];
-export type CreateWebhookEndpointRequest = Schemas["CreateWebhookEndpointRequest"];
-export type UpdateWebhookEndpointRequest = Schemas["UpdateWebhookEndpointRequest"];
-export type WebhookDelivery = Schemas["WebhookDelivery"];
+export interface RedeliveryResult extends Schema<"RedeliveryResult"> {}
+export interface WebhookEndpoint extends Schema<"WebhookEndpoint"> {}
+export interface WebhookEndpointWithSecret extends Schema<"WebhookEndpointWithSecret"> {}
+export interface WebhookEndpointSecret extends Schema<"WebhookEndpointSecret"> {}
+export interface CreateWebhookEndpointRequest extends Schema<"CreateWebhookEndpointRequest"> {}
+export interface UpdateWebhookEndpointRequest extends Schema<"UpdateWebhookEndpointRequest"> {}
+export interface WebhookDelivery extends Schema<"WebhookDelivery"> {}
 export type WebhookDeliveryOutcome = Schemas["WebhookDeliveryOutcome"];
 export type WebhookDisabledReason = Schemas["WebhookDisabledReason"];
 /** The service's public signing keys (`GET /.well-known/jwks.json`), for `webhooks.verifyWithJwks`. */
-export type JwkSet = Schemas["JwkSet"];
-export type Jwk = Schemas["Jwk"];
+export interface JwkSet extends Schema<"JwkSet"> {}
+export interface Jwk extends Schema<"Jwk"> {}
 
-export type TenantSettings = Schemas["TenantSettings"];
-export type UpdateTenantSettingsRequest = Schemas["UpdateTenantSettingsRequest"];
+export interface TenantSettings extends Schema<"TenantSettings"> {}
+export interface UpdateTenantSettingsRequest extends Schema<"UpdateTenantSettingsRequest"> {}
 
 /** `limit` and a starting `cursor`, accepted by every paginated list. */
-export type PageParams = Query<"apiKeys.list">;
-export type TenantListParams = Query<"admin.tenants.list">;
-export type ApiKeyListParams = Query<"apiKeys.list">;
-export type AppListParams = Query<"apps.list">;
-export type NumberListParams = Query<"numbers.list">;
-export type SessionListParams = Query<"sessions.list">;
-export type CallListParams = Query<"calls.list">;
-export type PoolListParams = Query<"pools.list">;
-export type EventListParams = Query<"events.list">;
-export type RecordingListParams = Query<"recordings.list">;
-export type WebhookDeliveryListParams = Query<"webhookEndpoints.listDeliveries">;
+export interface PageParams extends Query<"apiKeys.list"> {}
+export interface TenantListParams extends Query<"admin.tenants.list"> {}
+export interface ApiKeyListParams extends Query<"apiKeys.list"> {}
+export interface AppListParams extends Query<"apps.list"> {}
+export interface NumberListParams extends Query<"numbers.list"> {}
+export interface SessionListParams extends Query<"sessions.list"> {}
+export interface CallListParams extends Query<"calls.list"> {}
+export interface PoolListParams extends Query<"pools.list"> {}
+export interface EventListParams extends Query<"events.list"> {}
+export interface RecordingListParams extends Query<"recordings.list"> {}
+export interface WebhookDeliveryListParams extends Query<"webhookEndpoints.listDeliveries"> {}
 
 /** One change made through the API: who (`actor`), what (`action`), which resource, when, from which address. */
-export type AuditEvent = Schemas["AuditEvent"];
-export type AuditActor = Schemas["AuditActor"];
-export type AuditEventListParams = Query<"auditEvents.list">;
+export interface AuditEvent extends Schema<"AuditEvent"> {}
+export interface AuditActor extends Schema<"AuditActor"> {}
+export interface AuditEventListParams extends Query<"auditEvents.list"> {}
 /** The operator's view: `tenantId` narrows it to one tenant. */
-export type AdminAuditEventListParams = Query<"admin.auditEvents.list">;
+export interface AdminAuditEventListParams extends Query<"admin.auditEvents.list"> {}

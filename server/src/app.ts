@@ -22,6 +22,7 @@ import { recordingRoutes } from "./routes/recordings.js";
 import { privacyRoutes } from "./routes/privacy.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { auditRoutes } from "./routes/audit.js";
+import { docsRoutes } from "./routes/docs.js";
 
 export const BODY_LIMIT = "64kb";
 
@@ -44,6 +45,7 @@ export function buildRouter(deps: Deps): Router<RequestState> {
   eventRoutes(router, deps);
   webhookEndpointRoutes(router, deps);
   auditRoutes(router, deps);
+  docsRoutes(router);
   // Routes register by operationId (http/route.ts), so a spec operation without a handler would otherwise only show
   // up as a 404 in production; refusing to build the router stops the server at startup instead.
   const missing = unregisteredOperations(router);

@@ -1,4 +1,5 @@
 import { ERROR_CODE_FOR_STATUS, ERROR_TABLE } from "@maskline/openapi/constants";
+import type { components } from "@maskline/openapi/schema";
 
 /** Each stable code's HTTP status and problem title: the spec's table (components.schemas.ErrorCode). */
 export const ERROR_CODES = ERROR_TABLE;
@@ -11,6 +12,12 @@ export interface FieldError {
 }
 
 /**
+ * The problem's extension members the spec declares (RFC 9457 section 3.2), so a client reads a fact such as who ran
+ * out of numbers from a field instead of parsing `detail`.
+ */
+export type ProblemExtensions = Pick<components["schemas"]["Problem"], "participant">;
+
+/**
  * The one error type services throw. `code` is stable and public; `detail` is public text;
  * `internal` is for logs only and never reaches a response.
  */
@@ -20,7 +27,13 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     readonly detail?: string,
-    readonly options: { errors?: FieldError[]; internal?: string; cause?: unknown; headers?: Record<string, string> } = {},
+    readonly options: {
+      errors?: FieldError[];
+      extensions?: ProblemExtensions;
+      internal?: string;
+      cause?: unknown;
+      headers?: Record<string, string>;
+    } = {},
   ) {
     super(options.internal ?? detail ?? code, { cause: options.cause });
     this.status = ERROR_CODES[code].status;

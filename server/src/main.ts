@@ -1,5 +1,7 @@
 import { once } from "node:events";
+import { rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
+import { join, resolve } from "node:path";
 import { ConfigError, loadConfig } from "./config.js";
 import { buildRuntime } from "./bootstrap.js";
 import { createApp } from "./app.js";
@@ -8,6 +10,16 @@ import { startJobRunner } from "./jobs/index.js";
 
 /** Beyond the HTTP grace and the job runner's stop bound: time for the pools and Redis to close. */
 const SHUTDOWN_MARGIN_MS = 5_000;
+
+/**
+ * Embedded mode: where this instance listens, written beside its secrets (`server.json`), so local tools (`pnpm demo`,
+ * the CLI) find it on any port without being told. Returns the function that removes it on a clean stop.
+ */
+function recordLocalAddress(dataDir: string, url: string): () => void {
+  const path = join(resolve(dataDir), "server.json");
+  writeFileSync(path, JSON.stringify({ url, pid: process.pid }) + "\n");
+  return () => rmSync(path, { force: true });
+}
 
 function fail(message: string): never {
   process.stderr.write(`maskline: ${message}\n`);
@@ -37,9 +49,13 @@ async function main() {
   const port = typeof address === "object" && address ? address.port : config.port;
 
   const mode = deps.config.databaseUrl ? "postgres" : `embedded (${deps.config.dataDir})`;
+  const url = `http://localhost:${port}`;
+  const forgetAddress = deps.config.databaseUrl ? () => undefined : recordLocalAddress(deps.config.dataDir, url);
   deps.logger.info({ port, mode, redis: Boolean(deps.config.redisUrl) }, "maskline listening");
-  process.stdout.write(`\nMaskline is running at http://localhost:${port} (database: ${mode})\n`);
+  process.stdout.write(`\nMaskline is running at ${url} (database: ${mode})\n`);
   process.stdout.write(`  public base URL for webhooks: ${deps.config.publicBaseUrl}\n`);
+  process.stdout.write(`  API reference: ${url}/docs (the OpenAPI document: ${url}/openapi.json)\n`);
+  process.stdout.write(`  probes: ${url}/healthz (up), ${url}/readyz (database reachable)\n`);
   if (runtime.generatedSecrets) {
     // Printed once, on the run that generated it; it is kept (mode 0600) in the data folder.
     process.stdout.write(
@@ -70,6 +86,7 @@ async function main() {
     // Handlers still running at the end of their grace are handed back (their rows run again elsewhere).
     await Promise.all([closed, jobs.stop()]);
     await runtime.close();
+    forgetAddress();
     deps.logger.info("stopped");
     process.exit(0);
   };

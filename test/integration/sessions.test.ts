@@ -41,7 +41,7 @@ const open = async (apiKey: string, body: Record<string, unknown>, headers: Reco
   const res = await createSession(server, apiKey, body, headers);
   const text = await res.text();
   for (const n of numbers) expect(text).not.toContain(n);
-  return { status: res.status, body: JSON.parse(text) as Session & { code?: string; detail?: string } };
+  return { status: res.status, body: JSON.parse(text) as Session & Partial<Pick<Schemas["Problem"], "code" | "detail" | "participant">> };
 };
 
 /** The invariant, checked in SQL: no (tenant, DID, person) appears twice among active participant rows. */
@@ -161,6 +161,17 @@ describe("the allocation invariant under races", () => {
     const again = await open(t.apiKey, { participants: [{ number: shared }, { number: people(1, 900)[0] }] });
     expect(again.status).toBe(409);
     expect(await invariantViolations(t.tenantId)).toBe(0);
+  });
+
+  it("names who ran out in the problem's participant member: their position, and their label or null", async () => {
+    const t = await tenantWithPool(server, { dids: 1 });
+    const [busy, a, b] = people(3);
+    expect((await open(t.apiKey, { participants: [{ number: a }, { number: busy, label: "courier" }] })).status).toBe(201);
+    const labelled = await open(t.apiKey, { participants: [{ number: b }, { number: busy, label: "courier" }] });
+    expect(labelled.status).toBe(409);
+    expect(labelled.body).toMatchObject({ code: "pool_exhausted", participant: { position: 1, label: "courier" } });
+    const unlabelled = await open(t.apiKey, { participants: [{ number: busy }, { number: b }] });
+    expect(unlabelled.body).toMatchObject({ code: "pool_exhausted", participant: { position: 0, label: null } });
   });
 
   it("a lost race on one participant's DID never refuses the other: concurrent pairings that fit all succeed", async () => {

@@ -46,6 +46,7 @@ describe("@maskline/sdk against the server", () => {
     expect(exhausted).toBeInstanceOf(PoolExhaustedError);
     expect((exhausted as PoolExhaustedError).code).toBe("pool_exhausted");
     expect((exhausted as PoolExhaustedError).requestId).toMatch(/\S/);
+    expect((exhausted as PoolExhaustedError).participant).toEqual({ position: 0, label: "driver" });
 
     const invalid = await maskline.sessions.create({ participants: [{ number: "nope" }, { number: rider2! }] }).catch((e: unknown) => e);
     expect(invalid).toBeInstanceOf(ValidationError);

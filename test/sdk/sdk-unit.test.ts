@@ -345,6 +345,24 @@ describe("errors", () => {
     expect(seen).toHaveLength(1);
   });
 
+  it("PoolExhaustedError.participant is the problem's participant member: position and label, no parsing of detail", async () => {
+    handler = (_r, res) => problem(res, 409, "pool_exhausted", { participant: { position: 1, label: "courier" } });
+    const err = (await client().sessions.create(createBody).catch((e: unknown) => e)) as PoolExhaustedError;
+    expect(err.participant).toEqual({ position: 1, label: "courier" });
+    handler = (_r, res) => problem(res, 409, "pool_exhausted");
+    const bare = (await client().sessions.create(createBody).catch((e: unknown) => e)) as PoolExhaustedError;
+    expect(bare.participant).toBeUndefined();
+  });
+
+  it("any error after a Retry-After carries it as retryAfter: a 503 unavailable as well as a 429", async () => {
+    handler = (_r, res) => problem(res, 503, "unavailable", {}, { "retry-after": "5" });
+    const err = await client({ maxRetries: 0 }).sessions.get("s").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ServerError);
+    expect((err as ServerError).retryAfter).toBe(5);
+    handler = (_r, res) => problem(res, 404, "not_found");
+    expect(((await client().sessions.get("s").catch((e: unknown) => e)) as NotFoundError).retryAfter).toBeUndefined();
+  });
+
   it("ValidationError exposes errors[]", async () => {
     const errors = [{ path: "/participants/1/number", message: "not a phone number" }];
     handler = (_r, res) => problem(res, 422, "validation_failed", { errors });
@@ -393,6 +411,19 @@ describe("pagination", () => {
       "?status=open&limit=2&cursor=c2",
       "?status=open&limit=2&cursor=c3",
     ]);
+  });
+
+  it("toArray() collects every item across pages, or stops at limit without fetching the pages past it", async () => {
+    expect((await client().sessions.list().toArray()).map((s) => s.id)).toEqual(["s1", "s2", "s3", "s4", "s5"]);
+    expect(seen).toHaveLength(3);
+    seen = [];
+    expect((await client().sessions.list().toArray({ limit: 3 })).map((s) => s.id)).toEqual(["s1", "s2", "s3"]);
+    expect(seen).toHaveLength(2);
+    seen = [];
+    const second = await (await client().sessions.list()).nextPage();
+    expect((await second!.toArray({ limit: 10 })).map((s) => s.id)).toEqual(["s3", "s4", "s5"]);
+    expect(await client().sessions.list().toArray({ limit: 0 })).toEqual([]);
+    await expect(client().sessions.list().toArray({ limit: -1 })).rejects.toBeInstanceOf(RangeError);
   });
 
   it("await list() gives a non-thenable Page with data, nextCursor, hasMore and nextPage()", async () => {

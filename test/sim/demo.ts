@@ -2,8 +2,10 @@
  * `pnpm demo`: the seed's story, told against a running local Maskline (start it with `pnpm start`).
  * It plays the carrier with the Vobiz simulator: signed webhooks, real XML parsing, following each <Dial>.
  *
- *   MASKLINE_URL          where the service listens (default http://localhost:8080)
+ *   MASKLINE_URL          where the service listens (default: the URL the embedded service started from this folder
+ *                         wrote to $MASKLINE_DATA_DIR/server.json, ./.maskline; else http://localhost:$PORT, 8080)
  *   MASKLINE_ADMIN_TOKEN  operator token (default: read from $MASKLINE_DATA_DIR/secrets.json, ./.maskline)
+ * These are the CLI's rules (cli/src/config.ts), so `pnpm demo` and `pnpm maskline` find the same service.
  *
  * It also starts a local event receiver and registers it as the tenant's webhook endpoint; that needs the service
  * started with MASKLINE_WEBHOOK_ALLOW_PRIVATE=true (the receiver listens on 127.0.0.1). Then click-to-call, a
@@ -11,26 +13,23 @@
  * service with VOBIZ_API_BASE_URL=http://127.0.0.1:8091/api/v1 to see all of them.
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Maskline, MasklineError } from "@maskline/sdk";
+import { localAdminToken, serviceUrl } from "../../cli/src/config.js";
 import { VobizSimulator, type CallResult } from "./vobiz-simulator.js";
 import { startDemoReceiver, type DemoReceiver } from "./demo-receiver.js";
 import { runCallFlows, startDemoCarrier } from "./demo-flows.js";
 
-const baseUrl = (process.env.MASKLINE_URL ?? `http://localhost:${process.env.PORT ?? 8080}`).replace(/\/$/, "");
+const baseUrl = serviceUrl(process.env);
 const AGENT = "+919888800001";
 const CUSTOMER = "+919888800002";
 const STRANGER = "+919777700003";
 
 function adminToken(): string {
-  if (process.env.MASKLINE_ADMIN_TOKEN) return process.env.MASKLINE_ADMIN_TOKEN;
+  const token = process.env.MASKLINE_ADMIN_TOKEN ?? localAdminToken(process.env);
+  if (token) return token;
   const path = join(process.env.MASKLINE_DATA_DIR ?? ".maskline", "secrets.json");
-  try {
-    return (JSON.parse(readFileSync(path, "utf8")) as { adminToken: string }).adminToken;
-  } catch {
-    throw new Error(`no MASKLINE_ADMIN_TOKEN and no ${path}: start the service with \`pnpm start\` first`);
-  }
+  throw new Error(`no MASKLINE_ADMIN_TOKEN and no ${path}: start the service with \`pnpm start\` first`);
 }
 
 const say = (line = "") => process.stdout.write(line + "\n");

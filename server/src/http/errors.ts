@@ -1,11 +1,17 @@
 import type { Next } from "koa";
-import { AppError, ERROR_CODES, codeForStatus, type ErrorCode, type FieldError } from "../errors.js";
+import { AppError, ERROR_CODES, codeForStatus, type ErrorCode, type FieldError, type ProblemExtensions } from "../errors.js";
 import type { AppContext } from "./context.js";
 
 const PROBLEM_TYPE_BASE = "https://maskline.dev/problems/";
 
 /** The application/problem+json body every error answer has, from the problemJson middleware or the socket. */
-export function problemBody(code: ErrorCode, detail: string | undefined, requestId: string, errors?: FieldError[]) {
+export function problemBody(
+  code: ErrorCode,
+  detail: string | undefined,
+  requestId: string,
+  errors?: FieldError[],
+  extensions?: ProblemExtensions,
+) {
   return {
     type: PROBLEM_TYPE_BASE + code,
     title: ERROR_CODES[code].title,
@@ -14,6 +20,7 @@ export function problemBody(code: ErrorCode, detail: string | undefined, request
     code,
     requestId,
     ...(errors ? { errors } : {}),
+    ...extensions,
   };
 }
 
@@ -136,6 +143,6 @@ export async function problemJson(ctx: AppContext, next: Next) {
     ctx.type = "application/problem+json";
     for (const [k, v] of Object.entries(err.options.headers ?? {})) ctx.set(k, v);
     if (err.code === "unauthorized") ctx.set("WWW-Authenticate", 'Bearer realm="maskline"');
-    ctx.body = problemBody(err.code, err.detail, ctx.state.requestId, err.options.errors);
+    ctx.body = problemBody(err.code, err.detail, ctx.state.requestId, err.options.errors, err.options.extensions);
   }
 }

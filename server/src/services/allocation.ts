@@ -85,6 +85,7 @@ function pickDids(
         "pool_exhausted",
         `No free masking number in pool '${request.poolName}' for ${describeParticipant(person.position, person.label)}: ` +
           `they are already in as many open sessions as the pool has numbers (${poolDidIds.length}).`,
+        { extensions: { participant: { position: person.position, label: person.label ?? null } } },
       );
     }
     picked.push(did);
