@@ -53,6 +53,11 @@ const envSchema = z.object({
 
 export type MetricsAccess = { kind: "token"; token: string } | { kind: "open" } | { kind: "closed" };
 
+function metricsAccessOf(token: string | undefined, databaseUrl: string | undefined): MetricsAccess {
+  if (token !== undefined) return { kind: "token", token };
+  return { kind: databaseUrl === undefined ? "open" : "closed" };
+}
+
 export interface Config {
   readonly port: number;
   readonly databaseUrl: string | undefined;
@@ -239,10 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     requestTimeoutMs: e.MASKLINE_REQUEST_TIMEOUT_MS,
     vobizApiBaseUrl: (e.VOBIZ_API_BASE_URL ?? DEFAULT_VOBIZ_API_BASE_URL).replace(/\/+$/, ""),
     callsPerSecond: e.MASKLINE_CALLS_PER_SECOND,
-    metricsAccess:
-      e.MASKLINE_METRICS_TOKEN !== undefined
-        ? { kind: "token", token: e.MASKLINE_METRICS_TOKEN }
-        : { kind: e.DATABASE_URL === undefined ? "open" : "closed" },
+    metricsAccess: metricsAccessOf(e.MASKLINE_METRICS_TOKEN, e.DATABASE_URL),
     auditRetentionDays: e.MASKLINE_AUDIT_RETENTION_DAYS,
   });
 }
