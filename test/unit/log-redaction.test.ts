@@ -25,6 +25,12 @@ describe("redactPhoneNumbers", () => {
     expect(redactPhoneNumbers(`{"from":"${E164}"}`)).toBe('{"from":"+91******0001"}');
   });
 
+  it("masks two numbers written side by side as two numbers, and a longer digit run whole but its last four", () => {
+    expect(redactPhoneNumbers(`number ${E164} (${BARE}) for account`)).toBe("number +91******0001 (********0001) for account");
+    expect(redactPhoneNumbers(`${BARE}${BARE}`)).toBe(`${"*".repeat(20)}0001`);
+    expect(redactPhoneNumbers(`+${BARE} ${BARE} ${BARE}`)).toBe("+91******0001 ********0001 ********0001");
+  });
+
   it("leaves timestamps, ids, UUIDs and short numbers alone", () => {
     const text = `at ${ISO} / 2026-11-24 16:00:00 / ${ULID_ID} ${DIGIT_HEAVY_ULID} ${UUID} port 6379 status 200 pid 123456 v1.2.3`;
     expect(redactPhoneNumbers(text)).toBe(text);

@@ -30,8 +30,11 @@ const SCAN = new RegExp(
       // identifiers: a word that starts with a letter or underscore (ULIDs with prefix, hashes starting with a letter),
       // with the rest of a UUID when the word ends in its first group (`req_<uuid>`: the word is `req_022ff3ab`)
       String.raw`|[A-Za-z_][0-9A-Za-z_]*(?:(?<=[0-9A-Fa-f]{8})-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?![0-9A-Za-z_]))?)`,
-    // 2: phone-like run, not preceded or followed by a word character
-    String.raw`((?<![0-9A-Za-z_])(?:\+|%2[Bb])?\(?\d(?:[ \-()]{0,2}\d){6,}(?![0-9A-Za-z_]))`,
+    // 2: phone-like run of 7 to 15 digits (E.164's most), not preceded or followed by a word character. The bound
+    // keeps two numbers written side by side ("+919812340500 (919812340500)") two runs, each masked as a number.
+    String.raw`((?<![0-9A-Za-z_])(?:\+|%2[Bb])?\(?\d(?:[ \-()]{0,2}\d){6,14}(?![0-9A-Za-z_]))`,
+    // 3: a longer digit run, which may hold a number anywhere inside: masked all the same
+    String.raw`((?<![0-9A-Za-z_])(?:\+|%2[Bb])?\(?\d(?:[ \-()]{0,2}\d){15,}(?![0-9A-Za-z_]))`,
   ].join("|"),
   "g",
 );
@@ -69,8 +72,8 @@ export function redactPhoneNumbers(text: string): string {
     if (c >= 48 && c <= 57) count++;
   }
   if (count < 7) return text;
-  return text.replace(SCAN, (match: string, _protected: string | undefined, phone: string | undefined) =>
-    phone ? maskRun(phone) : match,
+  return text.replace(SCAN, (match: string, _protected: string | undefined, phone: string | undefined, long: string | undefined) =>
+    phone ? maskRun(phone) : long ? maskRun(long) : match,
   );
 }
 
