@@ -49,6 +49,8 @@ const envSchema = z.object({
   MASKLINE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(29_000).default(20_000),
   // The audit log's own retention, one for the service, apart from each tenant's data retention (docs/audit-log.md).
   MASKLINE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(730),
+  // The web console's built files (docs/console.md); unset: console/dist of this checkout.
+  MASKLINE_CONSOLE_DIR: optionalString,
 });
 
 export type MetricsAccess = { kind: "token"; token: string } | { kind: "open" } | { kind: "closed" };
@@ -94,6 +96,8 @@ export interface Config {
   readonly metricsAccess: MetricsAccess;
   /** Audit events older than this many days are deleted by the retention purge (and nothing else deletes them). */
   readonly auditRetentionDays: number;
+  /** The web console's build folder (index.html, assets/); undefined: console/dist of this checkout. */
+  readonly consoleDir: string | undefined;
 }
 
 /** One Ed25519 signing key: its 32-byte seed (base64) and, when the operator named it, its key id. */
@@ -239,10 +243,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     requestTimeoutMs: e.MASKLINE_REQUEST_TIMEOUT_MS,
     vobizApiBaseUrl: (e.VOBIZ_API_BASE_URL ?? DEFAULT_VOBIZ_API_BASE_URL).replace(/\/+$/, ""),
     callsPerSecond: e.MASKLINE_CALLS_PER_SECOND,
-    metricsAccess:
-      e.MASKLINE_METRICS_TOKEN !== undefined
-        ? { kind: "token", token: e.MASKLINE_METRICS_TOKEN }
-        : { kind: e.DATABASE_URL === undefined ? "open" : "closed" },
+    metricsAccess: (e.MASKLINE_METRICS_TOKEN !== undefined
+      ? { kind: "token", token: e.MASKLINE_METRICS_TOKEN }
+      : { kind: e.DATABASE_URL === undefined ? "open" : "closed" }) satisfies MetricsAccess as MetricsAccess,
     auditRetentionDays: e.MASKLINE_AUDIT_RETENTION_DAYS,
+    consoleDir: e.MASKLINE_CONSOLE_DIR,
   });
 }
