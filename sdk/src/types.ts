@@ -102,5 +102,11 @@ export type WebhookDeliveryListParams = Query<"webhookEndpoints.listDeliveries">
 export type AuditEvent = Schemas["AuditEvent"];
 export type AuditActor = Schemas["AuditActor"];
 export type AuditEventListParams = Query<"auditEvents.list">;
+/** The web console's session (`maskline.console`). */
+export type ConsoleSession = Schemas["ConsoleSession"];
+export type ConsoleSessionKind = Schemas["ConsoleSessionKind"];
+/** Live sessions and numbers now, calls since a time by decision (`maskline.usage.get`). */
+export type Usage = Schemas["Usage"];
+export type UsageParams = Query<"usage.get">;
 /** The operator's view: `tenantId` narrows it to one tenant. */
 export type AdminAuditEventListParams = Query<"admin.auditEvents.list">;
