@@ -20,8 +20,10 @@ export const IDLE_SECONDS = 30 * 60;
 export const ABSOLUTE_SECONDS = 12 * 3600;
 /** A token older than this is re-issued on the next request, so idleness is measured to the minute. */
 const REISSUE_AFTER_SECONDS = 60;
-/** Wrong credentials from one address before sign-in refuses it until the window ends (counted in kv, across replicas). */
-export const SIGN_IN_FAILURES_ALLOWED = 10;
+/**
+ * Wrong credentials from one address (MASKLINE_CONSOLE_SIGN_IN_ATTEMPTS, default 10) before sign-in refuses it until
+ * this window ends; counted in kv, so across replicas.
+ */
 export const SIGN_IN_WINDOW_MS = 15 * 60_000;
 const OPERATOR_SCOPE = "operator";
 
@@ -66,13 +68,15 @@ const failureKey = (ip: string, window: number) => `console-signin:{${ip}}:${win
 /** 429 once an address has spent its wrong attempts in this window; kv trouble lets the attempt through (fail open). */
 async function refuseIfThrottled(deps: ConsoleDeps, ip: string, nowMs: number): Promise<number> {
   const window = Math.floor(nowMs / SIGN_IN_WINDOW_MS);
+  const allowed = deps.config.consoleSignInAttempts;
+  if (allowed === 0) return window;
   let failures = 0;
   try {
     failures = Number((await deps.kv.get(failureKey(ip, window))) ?? 0);
   } catch (err) {
     deps.logger.warn({ err }, "console sign-in counters unavailable: attempts are not being limited");
   }
-  if (failures >= SIGN_IN_FAILURES_ALLOWED) {
+  if (failures >= allowed) {
     const retryAfter = Math.ceil(((window + 1) * SIGN_IN_WINDOW_MS - nowMs) / 1000);
     throw new AppError("rate_limited", "Too many wrong sign-in attempts from this address; wait before trying again.", {
       headers: { "Retry-After": String(retryAfter) },
@@ -82,6 +86,7 @@ async function refuseIfThrottled(deps: ConsoleDeps, ip: string, nowMs: number): 
 }
 
 async function countFailure(deps: ConsoleDeps, ip: string, window: number): Promise<void> {
+  if (deps.config.consoleSignInAttempts === 0) return;
   await deps.kv.increment(failureKey(ip, window), 1, SIGN_IN_WINDOW_MS).catch(() => undefined);
 }
 
