@@ -14,6 +14,13 @@ export interface Location {
 }
 
 const listeners = new Set<() => void>();
+let moved = false;
+
+/**
+ * Whether the user has moved from the page they loaded: only then does a new page move focus to its heading (on a
+ * fresh load focus stays at the top, so the first Tab reaches the skip link).
+ */
+export const hasNavigated = () => moved;
 
 function current(): Location {
   const raw = window.location.pathname.startsWith(BASE) ? window.location.pathname.slice(BASE.length) : "/";
@@ -28,12 +35,14 @@ export function href(path: string, query?: Record<string, string | undefined>): 
 }
 
 export function navigate(to: string, opts: { replace?: boolean } = {}): void {
+  moved = true;
   if (opts.replace) window.history.replaceState(null, "", to);
   else window.history.pushState(null, "", to);
   for (const listener of listeners) listener();
 }
 
 window.addEventListener("popstate", () => {
+  moved = true;
   for (const listener of listeners) listener();
 });
 

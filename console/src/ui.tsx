@@ -3,6 +3,7 @@ import type { ComponentChildren, JSX } from "preact";
 import { useCallback, useEffect, useId, useRef, useState } from "preact/hooks";
 import type { Page as ListPage } from "@maskline/sdk";
 import { describeError, sessionEnded } from "./api";
+import { hasNavigated } from "./router";
 
 export interface Async<T> {
   data: T | undefined;
@@ -72,7 +73,9 @@ export function usePaged<T>(first: () => Promise<ListPage<T>>, deps: unknown[]):
 export function PageHeader(props: { title: string; description?: ComponentChildren; actions?: ComponentChildren }) {
   const ref = useRef<HTMLHeadingElement>(null);
   // A new page announces itself: focus its heading (screen readers read it; Tab continues from the page's top).
-  useEffect(() => ref.current?.focus(), [props.title]);
+  useEffect(() => {
+    if (hasNavigated()) ref.current?.focus();
+  }, [props.title]);
   return (
     <header class="page-header">
       <div>
