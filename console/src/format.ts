@@ -42,3 +42,6 @@ export function startOfToday(): string {
   d.setHours(0, 0, 0, 0);
   return d.toISOString();
 }
+
+/** "1 number", "3 numbers". */
+export const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;

@@ -40,6 +40,7 @@ async function main() {
   deps.logger.info({ port, mode, redis: Boolean(deps.config.redisUrl) }, "maskline listening");
   process.stdout.write(`\nMaskline is running at http://localhost:${port} (database: ${mode})\n`);
   process.stdout.write(`  public base URL for webhooks: ${deps.config.publicBaseUrl}\n`);
+  process.stdout.write(`  web console: ${deps.config.publicBaseUrl}/console (sign in with an API key or the operator token)\n`);
   if (runtime.generatedSecrets) {
     // Printed once, on the run that generated it; it is kept (mode 0600) in the data folder.
     process.stdout.write(

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * axe-core in the page, under the page's own CSP: the script is evaluated through the DevTools protocol (which the
  * page's script-src does not govern), so the console is checked exactly as it is served, not with its CSP turned off.

@@ -7,6 +7,7 @@
  * axe-core (no serious or critical violation), and every page's HTML and every response it loaded for real numbers.
  * Any console error, uncaught exception, failed request or 5xx in the browser fails the test.
  */
+/// <reference lib="dom" />
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { startTestServer, type TestServer } from "../support/harness.js";
@@ -95,7 +96,7 @@ describe("the operator", { timeout: 90_000 }, () => {
     const secret = (await w.page.locator(".secret code").textContent())!;
     expect(secret).toMatch(/^mk_live_/);
     await w.page.getByRole("link", { name: "Acme Rides" }).first().click();
-    await heading(w.page, "Tenant");
+    await heading(w.page, "Tenant Acme Rides");
     const id = (await w.page.locator(".page-header .mono").textContent())!;
     expect(id).toMatch(/^ten_/);
     await w.page.getByRole("table", { name: "The tenant's API keys" }).waitFor();

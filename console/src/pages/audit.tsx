@@ -1,14 +1,23 @@
-import type { AuditEvent } from "@maskline/sdk";
+import type { ApiKey, AuditEvent } from "@maskline/sdk";
 import { api } from "../api";
 import { formatDateTime } from "../format";
 import { href, navigate, useLocation } from "../router";
-import { Badge, Button, Card, Empty, Field, ListState, LoadMore, PageHeader, Table, usePaged } from "../ui";
+import { Badge, Button, Card, Empty, Field, ListState, LoadMore, PageHeader, Table, useAsync, usePaged } from "../ui";
 
-function Actor(props: { event: AuditEvent }) {
+function Actor(props: { event: AuditEvent; keys: Map<string, ApiKey> }) {
   const { actor } = props.event;
+  const key = actor.apiKeyId ? props.keys.get(actor.apiKeyId) : undefined;
   return (
     <>
-      {actor.type === "operator" ? "Operator" : <span class="mono">{actor.apiKeyId}</span>}
+      {actor.type === "operator" ? (
+        "Operator"
+      ) : key ? (
+        <>
+          {key.name ?? "unnamed key"} <span class="muted small mono nowrap">{key.start}…</span>
+        </>
+      ) : (
+        <span class="mono small break">{actor.apiKeyId}</span>
+      )}
       {actor.consoleSessionId && (
         <div>
           <Badge tone="neutral" title={`console session ${actor.consoleSessionId}`}>
@@ -25,7 +34,7 @@ export function AuditLog(props: { operator?: boolean }) {
   const action = query.get("action") ?? "";
   const resourceId = query.get("resourceId") ?? "";
   const tenantId = query.get("tenantId") ?? "";
-  const base = props.operator ? "/audit" : "/audit";
+  const base = "/audit";
   const list = usePaged(
     () =>
       props.operator
@@ -33,6 +42,9 @@ export function AuditLog(props: { operator?: boolean }) {
         : api.auditEvents.list({ limit: 50, ...(action ? { action } : {}), ...(resourceId ? { resourceId } : {}) }),
     [action, resourceId, tenantId, props.operator],
   );
+  // Names for the keys that acted (a tenant's own keys; the operator's view shows their ids).
+  const keys = useAsync(async () => (props.operator ? [] : (await api.apiKeys.list({ limit: 100 })).data), [props.operator]);
+  const keyById = new Map((keys.data ?? []).map((k) => [k.id, k]));
   const filtered = Boolean(action || resourceId || tenantId);
   return (
     <>
@@ -66,17 +78,17 @@ export function AuditLog(props: { operator?: boolean }) {
               {events.map((e) => (
                 <tr key={e.id}>
                   <td class="nowrap">{formatDateTime(e.createdAt)}</td>
-                  {props.operator && <td class="mono">{e.tenantId}</td>}
+                  {props.operator && <td class="mono small break">{e.tenantId}</td>}
                   <td>{e.action}</td>
                   <td>
                     {e.resourceType}
-                    {e.resourceId && <div class="mono small">{e.resourceId}</div>}
+                    {e.resourceId && <div class="mono small break">{e.resourceId}</div>}
                   </td>
                   <td>
-                    <Actor event={e} />
+                    <Actor event={e} keys={keyById} />
                   </td>
                   <td class="mono">{e.ip ?? "—"}</td>
-                  <td class="mono small">{e.requestId}</td>
+                  <td class="mono small break">{e.requestId}</td>
                 </tr>
               ))}
             </Table>

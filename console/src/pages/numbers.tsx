@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { api, sessionEnded } from "../api";
 import { PoolGauge } from "../charts";
-import { formatDateTime } from "../format";
+import { formatDateTime, plural } from "../format";
 import { href } from "../router";
 import { Badge, Button, Card, ConfirmButton, Empty, ErrorNotice, Field, ListState, LoadMore, PageHeader, SuccessNotice, Table, useAsync, usePaged } from "../ui";
 
@@ -46,6 +46,7 @@ export function Numbers() {
                   <li key={p.pool}>
                     <h3>{p.pool}</h3>
                     <PoolGauge pool={p.pool} numbers={p.numbers} busiest={p.busiestParticipantSessions} headroom={p.headroom} utilisation={p.utilisation} />
+                    <p class="muted small">{plural(p.activeSessions, "live session")} on {plural(p.numbers, "number")}</p>
                   </li>
                 ))}
               </ul>
@@ -84,7 +85,7 @@ export function Numbers() {
             >
               <Field label="App">
                 {(id) => (
-                  <select id={id} value={appId} onChange={(e) => setAppId(e.currentTarget.value)}>
+                  <select id={id} value={appId || apps.data?.[0]?.id || ""} onChange={(e) => setAppId(e.currentTarget.value)}>
                     {(apps.data ?? []).map((a) => (
                       <option value={a.id} key={a.id}>
                         {a.name}

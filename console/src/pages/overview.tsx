@@ -1,6 +1,6 @@
 import { api } from "../api";
 import { BarChart, PoolGauge } from "../charts";
-import { DECISIONS, startOfToday } from "../format";
+import { DECISIONS, plural, startOfToday } from "../format";
 import { href } from "../router";
 import { Card, Empty, ErrorNotice, Loading, PageHeader, useAsync } from "../ui";
 import type { CallDecision, Pool, Usage } from "@maskline/sdk";
@@ -86,8 +86,8 @@ function PoolList(props: { pools: ReturnType<typeof useAsync<Pool[]>> }) {
           <h3>{p.pool}</h3>
           <PoolGauge pool={p.pool} numbers={p.numbers} busiest={p.busiestParticipantSessions} headroom={p.headroom} utilisation={p.utilisation} />
           <p class="muted small">
-            {p.activeSessions} live sessions on {p.numbers} numbers
-            {p.pinSessions > 0 ? `; ${p.pinSessions} PIN sessions (room for ${p.pinHeadroom} more)` : ""}
+            {plural(p.activeSessions, "live session")} on {plural(p.numbers, "number")}
+            {p.pinSessions > 0 ? `; ${plural(p.pinSessions, "PIN session")} (room for ${p.pinHeadroom} more)` : ""}
           </p>
         </li>
       ))}

@@ -60,7 +60,18 @@ export function Tenants() {
   );
 }
 
+/** The tenant's name: the operator API lists tenants (newest first) and has no read by id, so look through a few pages. */
+async function tenantName(id: string): Promise<string | null> {
+  let seen = 0;
+  for await (const t of api.admin.tenants.list({ limit: 100 })) {
+    if (t.id === id) return t.name;
+    if (++seen >= 500) break;
+  }
+  return null;
+}
+
 export function TenantDetail(props: { id: string }) {
+  const name$ = useAsync(() => tenantName(props.id), [props.id]);
   const usage = useAsync(() => api.admin.tenants.usage(props.id, { since: startOfToday() }), [props.id]);
   const keys = usePaged(() => api.admin.apiKeys.list(props.id, { limit: 50 }), [props.id]);
   const [created, setCreated] = useState<ApiKeyWithSecret | null>(null);
@@ -68,7 +79,7 @@ export function TenantDetail(props: { id: string }) {
   const [name, setName] = useState("");
   return (
     <>
-      <PageHeader title="Tenant" description={<span class="mono">{props.id}</span>} actions={<a href={href("/audit", { tenantId: props.id })}>Its audit log</a>} />
+      <PageHeader title={name$.data ? `Tenant ${name$.data}` : "Tenant"} description={<span class="mono">{props.id}</span>} actions={<a href={href("/audit", { tenantId: props.id })}>Its audit log</a>} />
       {created && <SecretOnce title={`New key ${created.name ?? created.start}.`} value={created.secret} label="the new API key" />}
       {failure !== null && <ErrorNotice error={failure} what="The key was not created." />}
       {usage.error ? <ErrorNotice error={usage.error} onRetry={usage.reload} what="Usage could not be loaded." /> : !usage.data ? <Loading what="usage" /> : <UsageFigures usage={usage.data} />}
