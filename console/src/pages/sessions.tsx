@@ -61,7 +61,7 @@ export function Sessions() {
           }
         >
           {(sessions) => (
-            <Table caption="Sessions" head={["Session", "Status", "Reference", "Participants", "Pool", "Expires"]}>
+            <Table caption="Sessions" head={["Session", "Status", "Reference", "Participants", "Pool", "Ends"]}>
               {sessions.map((s) => (
                 <tr key={s.id}>
                   <td>
