@@ -1,4 +1,4 @@
-import type { Credential, HttpClient, RequestOptions } from "../http.js";
+import type { Credential, RequestOptions } from "../http.js";
 import type { ConsoleSession } from "../types.js";
 import { APIResource } from "./base.js";
 
@@ -8,10 +8,6 @@ import { APIResource } from "./base.js";
  */
 export class Console extends APIResource {
   protected override readonly credential: Credential = "session";
-
-  constructor(http: HttpClient) {
-    super(http);
-  }
 
   /** `POST /v1/console/session`: a tenant API key or the operator token, exchanged for a session cookie. */
   signIn(credential: string, opts?: RequestOptions): Promise<ConsoleSession> {
