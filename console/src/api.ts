@@ -6,7 +6,9 @@
 import { AuthenticationError, Maskline, MasklineError, ValidationError, type ConsoleSession } from "@maskline/sdk";
 
 let csrfToken: string | undefined;
-const listeners = new Set<(session: ConsoleSession | null) => void>();
+/** Why there is no session: the user signed out, or the service ended it (expired, key revoked, signed out elsewhere). */
+export type SessionEnd = "signed-out" | "ended";
+const listeners = new Set<(session: ConsoleSession | null, end?: SessionEnd) => void>();
 
 export const api = new Maskline({
   baseUrl: window.location.origin,
@@ -16,12 +18,12 @@ export const api = new Maskline({
   timeoutMs: 20_000,
 });
 
-function publish(session: ConsoleSession | null) {
+function publish(session: ConsoleSession | null, end?: SessionEnd) {
   csrfToken = session?.csrfToken;
-  for (const listener of listeners) listener(session);
+  for (const listener of listeners) listener(session, end);
 }
 
-export function onSessionChange(listener: (session: ConsoleSession | null) => void): () => void {
+export function onSessionChange(listener: (session: ConsoleSession | null, end?: SessionEnd) => void): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
 }
@@ -54,13 +56,13 @@ export async function signOut(): Promise<void> {
     // Already ended on the server: signed out all the same.
     if (!(err instanceof AuthenticationError)) throw err;
   }
-  publish(null);
+  publish(null, "signed-out");
 }
 
 /** A 401 anywhere means the session ended (expired, signed out elsewhere, key revoked): back to the sign-in page. */
 export function sessionEnded(err: unknown): boolean {
   if (err instanceof AuthenticationError) {
-    publish(null);
+    publish(null, "ended");
     return true;
   }
   return false;

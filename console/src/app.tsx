@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import type { ConsoleSession } from "@maskline/sdk";
-import { loadSession, onSessionChange, signOut } from "./api";
+import { loadSession, onSessionChange, signOut, type SessionEnd } from "./api";
 import { href, navigate, onLinkClick, useLocation } from "./router";
 import { Button, ErrorNotice, Loading } from "./ui";
 import { SignIn } from "./pages/sign-in";
@@ -143,17 +143,17 @@ function Shell(props: { session: ConsoleSession }) {
 }
 
 export function App() {
-  const [state, setState] = useState<{ session: ConsoleSession | null; loading: boolean; error?: unknown; ended: boolean }>({ session: null, loading: true, ended: false });
+  const [state, setState] = useState<{ session: ConsoleSession | null; loading: boolean; error?: unknown; end?: SessionEnd }>({ session: null, loading: true });
   const load = () => {
     setState((s) => ({ ...s, loading: true, error: undefined }));
     loadSession().then(
-      (session) => setState({ session, loading: false, ended: false }),
-      (error: unknown) => setState({ session: null, loading: false, error, ended: false }),
+      (session) => setState({ session, loading: false }),
+      (error: unknown) => setState({ session: null, loading: false, error }),
     );
   };
   useEffect(() => {
     load();
-    return onSessionChange((session) => setState((s) => ({ session, loading: false, ended: s.session !== null && session === null })));
+    return onSessionChange((session, end) => setState((s) => ({ session, loading: false, ...(s.session !== null && session === null && end ? { end } : {}) })));
   }, []);
   useEffect(() => {
     document.addEventListener("click", onLinkClick);
@@ -166,6 +166,6 @@ export function App() {
         <ErrorNotice error={state.error} onRetry={load} what="The console could not reach the service." />
       </main>
     );
-  if (!state.session) return <SignIn ended={state.ended} />;
+  if (!state.session) return <SignIn end={state.end} />;
   return <Shell session={state.session} />;
 }

@@ -52,6 +52,11 @@ export function PoolGauge(props: { pool: string; numbers: number; busiest: numbe
         <rect x="0" y="0" width="100" height="8" class="track" />
         <rect x="0" y="0" width={width} height="8" class={`fill fill-${tone}`} />
       </svg>
+      {props.headroom <= 0 ? (
+        <p class="gauge-alert gauge-alert-bad">Full: someone is already in as many sessions as this pool has numbers, so a new session for them is refused (pool_exhausted). Import more numbers.</p>
+      ) : props.utilisation >= 0.8 ? (
+        <p class="gauge-alert gauge-alert-warn">Nearly full: the busiest person can join {props.headroom} more session{props.headroom === 1 ? "" : "s"} before this pool runs dry.</p>
+      ) : null}
       <p class="gauge-figures" aria-hidden="true">
         <span>
           <strong>{pct}%</strong> used

@@ -46,12 +46,12 @@ export interface WatchedPage {
  * console error "Failed to load resource"; those are the API's answers, which the page handles. They are allowed only
  * when the test says the status was expected.
  */
-export async function launchConsoleBrowser(): Promise<ConsoleBrowser> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}: run \`apt-get install -y chromium\` (.ci/run does).`);
+export async function launchConsoleBrowser(executablePath = CHROMIUM_PATH): Promise<ConsoleBrowser> {
+  if (!existsSync(executablePath)) {
+    throw new Error(`Chromium is not installed at ${executablePath}: run \`apt-get install -y chromium\` (.ci/run does).`);
   }
   // playwright's launch() gives every browser a fresh, empty user-data-dir of its own (and removes it on close).
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
   return {
     browser,
     async newPage(opts = {}) {

@@ -248,7 +248,7 @@ describe("a tenant", { timeout: 90_000 }, () => {
     // The other console's next request is refused and it is back at sign-in, told why.
     await other.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sessions", exact: true }).click();
     await heading(other.page, "Sign in to the console");
-    await other.page.getByText("Your console session has ended.").waitFor();
+    await other.page.getByText("Your console session has ended (it expired, was signed out elsewhere, or its key was revoked).").waitFor();
     const refused = await other.page.evaluate(async () => {
       const res = await fetch("/v1/console/session");
       await res.text();
@@ -351,9 +351,14 @@ describe("a tenant", { timeout: 90_000 }, () => {
     const cookie = (await w.context.cookies())[0]!;
     await w.page.getByRole("button", { name: "Sign out" }).click();
     await heading(w.page, "Sign in to the console");
+    await w.page.getByText("You have signed out; the session is ended on the server.").waitFor();
     const res = await server.request("/v1/console/session", { headers: { cookie: `${cookie.name}=${cookie.value}` } });
     expect(res.status).toBe(401);
     await expectClean(w);
+  });
+
+  it("fails, rather than skips, where Chromium is missing", async () => {
+    await expect(launchConsoleBrowser("/nonexistent/chromium")).rejects.toThrow(/Chromium is not installed at \/nonexistent\/chromium: run `apt-get install -y chromium`/);
   });
 
   it("checked every page with axe", () => {

@@ -1,9 +1,9 @@
 import { useState } from "preact/hooks";
-import { describeError, signIn } from "../api";
+import { describeError, signIn, type SessionEnd } from "../api";
 import { Button } from "../ui";
 
 /** The key is sent once, over this origin, and exchanged for a session; the field is cleared whatever happens. */
-export function SignIn(props: { ended?: boolean }) {
+export function SignIn(props: { end?: SessionEnd | undefined }) {
   const [credential, setCredential] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -14,9 +14,11 @@ export function SignIn(props: { ended?: boolean }) {
           <span class="brand-mark">M</span> Maskline
         </p>
         <h1>Sign in to the console</h1>
-        {props.ended && !error && (
+        {props.end && !error && (
           <p class="notice notice-info" role="status">
-            Your console session has ended. Sign in again to continue.
+            {props.end === "signed-out"
+              ? "You have signed out; the session is ended on the server."
+              : "Your console session has ended (it expired, was signed out elsewhere, or its key was revoked). Sign in again to continue."}
           </p>
         )}
         <form
