@@ -72,6 +72,13 @@ async function seed(server: TestServer, rest: VobizRestServer, receiverUrl: stri
     json: { pool: "couriers", reference: "parcel-88412", mode: "one_way", participants: [{ number: riders[3]!, label: "courier" }, { number: riders[4]!, label: "customer" }] },
   }, 201);
 
+  // The same courier on a second parcel: the couriers pool's busiest person is at its two numbers, so it is full.
+  await call(server, "/v1/sessions", {
+    method: "POST",
+    apiKey,
+    json: { pool: "couriers", reference: "parcel-88413", participants: [{ number: riders[3]!, label: "courier" }, { number: riders[7]!, label: "customer" }] },
+  }, 201);
+
   // Calls: bridged (one recorded), a stranger refused, a one-way session called from the wrong side, a closed session.
   const first = sessions[0]!;
   const bridged = await carrier.placeCall({ from: riders[0]!, to: first.participants[0]!.proxyNumber });
