@@ -14,6 +14,7 @@ import * as endpointTombstones from "./012_endpoint_tombstones.js";
 import * as callFlows from "./013_call_flows.js";
 import * as privacy from "./014_privacy.js";
 import * as auditLog from "./015_audit_log.js";
+import * as consoleSessions from "./016_console.js";
 
 // A static list instead of a directory scan, so migrations run the same under tsx, vitest and a bundle.
 const migrations: Record<string, Knex.Migration> = {
@@ -32,6 +33,7 @@ const migrations: Record<string, Knex.Migration> = {
   "013_call_flows": callFlows,
   "014_privacy": privacy,
   "015_audit_log": auditLog,
+  "016_console": consoleSessions,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

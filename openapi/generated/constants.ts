@@ -100,6 +100,10 @@ export type ExportCallRole = (typeof EXPORT_CALL_ROLE_VALUES)[number];
 export const AUDIT_ACTOR_TYPE_VALUES = ["api_key", "operator"] as const;
 export type AuditActorType = (typeof AUDIT_ACTOR_TYPE_VALUES)[number];
 
+/** The values of components.schemas.ConsoleSessionKind. */
+export const CONSOLE_SESSION_KIND_VALUES = ["tenant", "operator"] as const;
+export type ConsoleSessionKind = (typeof CONSOLE_SESSION_KIND_VALUES)[number];
+
 /** Every ErrorCode with its HTTP status and problem title (components.schemas.ErrorCode, `x-error-table`). */
 export const ERROR_TABLE = {
   bad_request: { status: 400, title: "Bad request" },
@@ -185,7 +189,7 @@ export const SCHEMA_PROPERTIES = {
   ApiKeyList: ["data", "nextCursor"],
   CreateApiKeyRequest: ["name"],
   AppMessages: ["notInService", "sessionEnded", "notAllowed", "unavailable", "recordingNotice", "pinPrompt", "pinRetry", "pinLocked"],
-  App: ["id", "name", "vobizAuthId", "signatureRequired", "defaultCountry", "ringTimeoutSeconds", "maxCallSeconds", "recordCalls", "messages", "answerUrl", "hangupUrl", "dialStatusUrl", "createdAt"],
+  App: ["id", "name", "vobizAuthId", "signatureRequired", "defaultCountry", "ringTimeoutSeconds", "maxCallSeconds", "recordCalls", "messages", "answerUrl", "hangupUrl", "dialStatusUrl", "lastSignedRequestAt", "createdAt"],
   AppList: ["data", "nextCursor"],
   CreateAppRequest: ["name", "vobizAuthId", "vobizAuthToken", "signatureRequired", "defaultCountry", "ringTimeoutSeconds", "maxCallSeconds", "recordCalls", "messages"],
   UpdateAppRequest: ["name", "vobizAuthId", "vobizAuthToken", "signatureRequired", "defaultCountry", "ringTimeoutSeconds", "maxCallSeconds", "recordCalls", "messages"],
@@ -232,10 +236,13 @@ export const SCHEMA_PROPERTIES = {
   ExportCall: ["id", "sessionId", "role", "direction", "decision", "status", "startedAt", "answeredAt", "endedAt", "durationSeconds"],
   ExportResult: ["maskedNumber", "sessions", "calls"],
   Export: ["id", "status", "createdAt", "completedAt", "result"],
-  AuditActor: ["type", "apiKeyId"],
+  AuditActor: ["type", "apiKeyId", "consoleSessionId"],
   AuditEvent: ["id", "tenantId", "actor", "action", "resourceType", "resourceId", "ip", "requestId", "createdAt"],
   AuditEventList: ["data", "nextCursor"],
   KeyRotationStatus: ["currentKeyId", "previousKeyIds", "remaining", "complete", "checkedAt"],
+  ConsoleSignInRequest: ["credential"],
+  ConsoleSession: ["id", "kind", "tenantId", "tenantName", "apiKeyId", "apiKeyStart", "csrfToken", "createdAt", "expiresAt", "idleTimeoutSeconds"],
+  Usage: ["since", "liveSessions", "numbers", "calls"],
   VobizCallback: ["CallUUID", "From", "To", "Direction", "CallStatus", "Event", "HangupCause", "HangupCauseCode", "HangupCauseName", "Duration", "BillDuration", "StartTime", "AnswerTime", "EndTime", "DialStatus", "DialHangupCause", "DialALegUUID", "DialBLegUUID", "DialBLegDuration", "DialBLegBillDuration", "Digits", "RecordingID", "RecordUrl", "RecordingDuration", "RecordingDurationMs", "RecordingFormat"],
 } as const;
 
@@ -339,12 +346,17 @@ export const PROPERTY_LIMITS = {
   PersonRequest: {
     number: { minLength: 3, maxLength: 32 },
   },
+  ConsoleSignInRequest: {
+    credential: { minLength: 1, maxLength: 512 },
+  },
 } as const;
 
 /** What each change the API makes is recorded as in the audit log: every operation's `x-audit` (action, resource type). */
 export const AUDITED_OPERATIONS = {
   "admin.tenants.create": { action: "tenant.created", resource: "tenant" },
   "admin.apiKeys.create": { action: "api_key.created", resource: "api_key" },
+  "console.signIn": { action: "console.signed_in", resource: "console_session" },
+  "console.signOut": { action: "console.signed_out", resource: "console_session" },
   "apiKeys.create": { action: "api_key.created", resource: "api_key" },
   "apiKeys.delete": { action: "api_key.revoked", resource: "api_key" },
   "apps.create": { action: "app.created", resource: "app" },
@@ -373,6 +385,8 @@ export const PARAMETERS = {
   UrlSecret: { name: "k", in: "query", required: false, maxLength: 128 },
   Limit: { name: "limit", in: "query", required: false, minimum: 1, maximum: 100, default: 20 },
   Cursor: { name: "cursor", in: "query", required: false, minLength: 1, maxLength: 200 },
+  UsageSince: { name: "since", in: "query", required: false },
+  CsrfToken: { name: "X-CSRF-Token", in: "header", required: false, minLength: 1, maxLength: 128 },
   IdempotencyKey: { name: "Idempotency-Key", in: "header", required: false, minLength: 1, maxLength: 255 },
 } as const;
 

@@ -120,10 +120,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** A tenant's API keys, newest first (never their secrets). */
+        get: operations["admin.apiKeys.list"];
         put?: never;
         /** Issue an API key for a tenant. */
         post: operations["admin.apiKeys.create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tenants/{tenantId}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tenant's usage (the operator's view of what `GET /v1/usage` shows the tenant). */
+        get: operations["admin.tenants.usage"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -139,6 +157,51 @@ export interface paths {
         };
         /** The audit trail across tenants (the operator's view), newest first. */
         get: operations["admin.auditEvents.list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The console session the cookie names, with its CSRF token.
+         * @description `401` once the session was signed out, expired (30 minutes idle, 12 hours at most), or its API key was revoked.
+         */
+        get: operations["console.getSession"];
+        put?: never;
+        /**
+         * Exchange an API key or the operator token for a console session.
+         * @description The credential is checked once and never kept: the answer sets the session cookie (`HttpOnly`, `SameSite=Strict`, `Path=/`, `Secure` behind https) and returns the CSRF token every change made with the cookie must carry in `X-CSRF-Token`. Wrong credentials count against the caller's address across replicas; past 10 in 15 minutes every attempt from it is `429 rate_limited` until the window ends.
+         */
+        post: operations["console.signIn"];
+        /**
+         * End the console session on the server and clear its cookie.
+         * @description Needs `X-CSRF-Token` (`403 forbidden` without it). A session that has already ended is `401`, like any request with it.
+         */
+        delete: operations["console.signOut"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live sessions, active numbers, and calls by decision since a time (the console's overview). */
+        get: operations["usage.get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1001,6 +1064,11 @@ export interface components {
             hangupUrl: string;
             /** @description Used by Maskline as the `<Dial action>`; nothing to configure. */
             dialStatusUrl: string;
+            /**
+             * Format: date-time
+             * @description When a carrier request with a valid signature last arrived for this app (to the minute); null if none has. Tells whether the URLs were pasted into Vobiz correctly.
+             */
+            lastSignedRequestAt: string | null;
             createdAt: components["schemas"]["Timestamp"];
         };
         AppList: {
@@ -1455,6 +1523,8 @@ export interface components {
             type: "api_key" | "operator";
             /** @description The key that made the change; null for the operator. */
             apiKeyId: string | null;
+            /** @description The web console session the change was made in (`cs_…`); null for a change made with the key or token itself. */
+            consoleSessionId: string | null;
         };
         AuditEvent: {
             id: string;
@@ -1484,6 +1554,53 @@ export interface components {
             /** @description Nothing is left under a previous key: they can be removed. */
             complete: boolean;
             checkedAt: components["schemas"]["Timestamp"];
+        };
+        ConsoleSignInRequest: {
+            /** @description A tenant API key (`mk_live_…`) or the operator token. Checked once, never stored. */
+            credential: string;
+        };
+        /** @enum {string} */
+        ConsoleSessionKind: "tenant" | "operator";
+        ConsoleSession: {
+            /** @description `cs_…`; named as `consoleSessionId` in the audit log. */
+            id: string;
+            kind: components["schemas"]["ConsoleSessionKind"];
+            tenantId: string | null;
+            tenantName: string | null;
+            /** @description The key the session was opened with; revoking it ends the session. */
+            apiKeyId: string | null;
+            apiKeyStart: string | null;
+            /** @description Send as `X-CSRF-Token` with every change made with the cookie. */
+            csrfToken: string;
+            createdAt: components["schemas"]["Timestamp"];
+            /** @description The latest the session can last, however active. */
+            expiresAt: components["schemas"]["Timestamp"];
+            /** @description The session ends after this long without a request. */
+            idleTimeoutSeconds: number;
+        };
+        Usage: {
+            since: components["schemas"]["Timestamp"];
+            /** @description Open, unexpired sessions now. */
+            liveSessions: number;
+            /** @description Active masking DIDs now. */
+            numbers: number;
+            calls: {
+                /** @description Calls that started since `since`. */
+                total: number;
+                /** @description Those calls by decision; a decision with none is 0. */
+                byDecision: {
+                    bridged: number;
+                    rejected_unknown_caller: number;
+                    rejected_session_closed: number;
+                    rejected_session_expired: number;
+                    rejected_one_way: number;
+                    rejected_invalid_number: number;
+                    rejected_wrong_pin: number;
+                    rejected_pin_locked: number;
+                    pending: number;
+                    unavailable: number;
+                };
+            };
         };
         /** @description The fields Vobiz posts that Maskline reads (exact casing); other fields are accepted and ignored. */
         VobizCallback: {
@@ -1545,6 +1662,15 @@ export interface components {
         };
         /** @description The carrier signature or URL secret is invalid or missing. */
         Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description A change made with the console cookie without its `X-CSRF-Token` (or with a wrong one); code `forbidden`. */
+        CsrfRefused: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1651,6 +1777,10 @@ export interface components {
         UrlSecret: string;
         Limit: number;
         Cursor: string;
+        /** @description Count calls that started at or after this time (default: 24 hours ago). The console sends the viewer's midnight. */
+        UsageSince: components["schemas"]["Timestamp"];
+        /** @description The console session's CSRF token; required on every change made with the console cookie. */
+        CsrfToken: string;
         /** @description Repeating a request with the same key and body returns the first result; a different body is a 409. */
         IdempotencyKey: string;
     };
@@ -1818,6 +1948,34 @@ export interface operations {
             422: components["responses"]["ValidationFailed"];
         };
     };
+    "admin.apiKeys.list": {
+        parameters: {
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                tenantId: components["schemas"]["ResourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of keys. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
     "admin.apiKeys.create": {
         parameters: {
             query?: never;
@@ -1852,6 +2010,34 @@ export interface operations {
             422: components["responses"]["ValidationFailed"];
         };
     };
+    "admin.tenants.usage": {
+        parameters: {
+            query?: {
+                /** @description Count calls that started at or after this time (default: 24 hours ago). The console sends the viewer's midnight. */
+                since?: components["parameters"]["UsageSince"];
+            };
+            header?: never;
+            path: {
+                tenantId: components["schemas"]["ResourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tenant's usage. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Usage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
     "admin.auditEvents.list": {
         parameters: {
             query?: {
@@ -1877,6 +2063,107 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             422: components["responses"]["ValidationFailed"];
+        };
+    };
+    "console.getSession": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleSession"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    "console.signIn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsoleSignInRequest"];
+            };
+        };
+        responses: {
+            /** @description The session; the cookie is in `Set-Cookie`. */
+            201: {
+                headers: {
+                    /** @description The session cookie. */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleSession"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "console.signOut": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The console session's CSRF token; required on every change made with the console cookie. */
+                "X-CSRF-Token"?: components["parameters"]["CsrfToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out; the cookie is cleared. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["CsrfRefused"];
+        };
+    };
+    "usage.get": {
+        parameters: {
+            query?: {
+                /** @description Count calls that started at or after this time (default: 24 hours ago). The console sends the viewer's midnight. */
+                since?: components["parameters"]["UsageSince"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tenant's usage. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Usage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
         };
     };
     "apiKeys.list": {
@@ -2481,6 +2768,10 @@ export interface operations {
             query?: {
                 sessionId?: components["schemas"]["ResourceId"];
                 decision?: components["schemas"]["CallDecision"];
+                /** @description Calls that started at or after this time. */
+                since?: components["schemas"]["Timestamp"];
+                /** @description Calls that started before this time. */
+                until?: components["schemas"]["Timestamp"];
                 limit?: components["parameters"]["Limit"];
                 cursor?: components["parameters"]["Cursor"];
             };

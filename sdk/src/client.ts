@@ -1,4 +1,4 @@
-import { type FetchLike, HttpClient } from "./http.js";
+import { type ConsoleSessionAuth, type FetchLike, HttpClient } from "./http.js";
 import { Admin } from "./resources/admin.js";
 import { ApiKeys } from "./resources/api-keys.js";
 import { Apps } from "./resources/apps.js";
@@ -11,6 +11,8 @@ import { Settings } from "./resources/settings.js";
 import { Events } from "./resources/events.js";
 import { WebhookEndpoints } from "./resources/webhook-endpoints.js";
 import { AuditEvents } from "./resources/audit-events.js";
+import { Console } from "./resources/console.js";
+import { Usage } from "./resources/usage.js";
 import { ClientWebhooks } from "./webhooks.js";
 import { VERSION } from "./version.js";
 
@@ -22,6 +24,11 @@ export interface MasklineOptions {
    * operator-only client can be `new Maskline({ apiKey: adminToken, baseUrl })`.
    */
   adminToken?: string;
+  /**
+   * In a browser signed in to the web console: no key at all; the session cookie authenticates, and every call
+   * carries the session's CSRF token. Tenant and operator calls alike go through it (the session's kind decides).
+   */
+  session?: ConsoleSessionAuth;
   /** The service's base URL, e.g. `https://api.example.com` (no `/v1`). */
   baseUrl: string;
   /** A `fetch` implementation; defaults to `globalThis.fetch`. */
@@ -50,6 +57,10 @@ export class Maskline {
   readonly events: Events;
   /** The tenant's audit log (append-only): who changed what, when, from where. */
   readonly auditEvents: AuditEvents;
+  /** The web console's session: sign in with a key or the operator token, read it back, sign out. */
+  readonly console: Console;
+  /** Live sessions, numbers and calls by decision since a time. */
+  readonly usage: Usage;
   /** Verifying deliveries at your endpoint (no request is made), and `fetchJwks()` for `verifyWithJwks`. */
   readonly webhooks: ClientWebhooks;
 
@@ -57,13 +68,14 @@ export class Maskline {
     if (!options || typeof options.baseUrl !== "string" || options.baseUrl === "") {
       throw new TypeError("Maskline: `baseUrl` is required");
     }
-    if (!options.apiKey && !options.adminToken) {
-      throw new TypeError("Maskline: pass `apiKey` (tenant key) or `adminToken` (operator token)");
+    if (!options.apiKey && !options.adminToken && !options.session) {
+      throw new TypeError("Maskline: pass `apiKey` (tenant key), `adminToken` (operator token) or `session` (web console)");
     }
     const http = new HttpClient({
       baseUrl: options.baseUrl.replace(/\/+$/, ""),
       apiKey: options.apiKey,
       adminToken: options.adminToken,
+      session: options.session,
       fetch: options.fetch ?? ((request) => globalThis.fetch(request)),
       maxRetries: options.maxRetries ?? 2,
       timeoutMs: options.timeoutMs ?? 30_000,
@@ -81,6 +93,8 @@ export class Maskline {
     this.webhookEndpoints = new WebhookEndpoints(http);
     this.events = new Events(http);
     this.auditEvents = new AuditEvents(http);
+    this.console = new Console(http);
+    this.usage = new Usage(http);
     this.webhooks = new ClientWebhooks(http);
   }
 }

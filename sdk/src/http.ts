@@ -27,18 +27,31 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
+/**
+ * A web console session instead of a credential: the browser's session cookie authenticates each call (no
+ * `Authorization` header is sent) and every call carries the session's CSRF token in `X-CSRF-Token`.
+ */
+export interface ConsoleSessionAuth {
+  /** The session's CSRF token (from `console.signIn` or `console.getSession`), or a function that returns it. */
+  csrfToken: string | (() => string | undefined);
+}
+
 export interface HttpSettings {
   baseUrl: string;
   apiKey: string | undefined;
   adminToken: string | undefined;
+  session: ConsoleSessionAuth | undefined;
   fetch: FetchLike;
   maxRetries: number;
   timeoutMs: number;
   userAgent: string;
 }
 
-/** Which bearer token a call carries: the tenant API key, or the operator token for `/v1/admin/*`. */
-export type Credential = "tenant" | "admin";
+/**
+ * Which bearer token a call carries: the tenant API key, or the operator token for `/v1/admin/*`; `session` for the
+ * console's own session calls (the cookie alone), `none` for signing in (the credential is in the body).
+ */
+export type Credential = "tenant" | "admin" | "session" | "none";
 
 /** What each resource spreads into an openapi-fetch call. */
 export interface CallInit {
@@ -73,6 +86,8 @@ export class HttpClient {
     this.api = createClient<paths>({
       baseUrl: settings.baseUrl,
       headers: { Accept: "application/json", "User-Agent": settings.userAgent },
+      // The console's cookie goes to its own origin only (the default, stated: a console never sends it elsewhere).
+      ...(settings.session ? { credentials: "same-origin" as const } : {}),
     });
   }
 
@@ -107,6 +122,14 @@ export class HttpClient {
   }
 
   private headersFor(credential: Credential, opts: RequestOptions): Record<string, string> {
+    const session = this.settings.session;
+    if (credential === "none" || credential === "session" || (session && !this.settings.apiKey && !this.settings.adminToken)) {
+      const headers: Record<string, string> = { ...opts.headers };
+      const csrf = session ? (typeof session.csrfToken === "function" ? session.csrfToken() : session.csrfToken) : undefined;
+      if (csrf && credential !== "none") headers["X-CSRF-Token"] = csrf;
+      if (opts.idempotencyKey !== undefined) headers["Idempotency-Key"] = opts.idempotencyKey;
+      return headers;
+    }
     const token = credential === "admin" ? (this.settings.adminToken ?? this.settings.apiKey) : this.settings.apiKey;
     if (!token) {
       throw new TypeError(

@@ -1,5 +1,5 @@
 export { Maskline, type MasklineOptions } from "./client.js";
-export type { FetchLike, RequestOptions } from "./http.js";
+export type { ConsoleSessionAuth, FetchLike, RequestOptions } from "./http.js";
 export { Page, PagePromise, type PageLoader, type PageResponse, type ToArrayOptions } from "./pagination.js";
 export {
   AuthenticationError,
@@ -30,6 +30,8 @@ export type { Settings } from "./resources/settings.js";
 export type { Events } from "./resources/events.js";
 export type { WebhookEndpoints } from "./resources/webhook-endpoints.js";
 export type { AuditEvents } from "./resources/audit-events.js";
+export type { Console } from "./resources/console.js";
+export type { Usage as UsageResource } from "./resources/usage.js";
 export {
   type ClientWebhooks,
   Webhooks,

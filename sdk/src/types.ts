@@ -110,5 +110,11 @@ export interface WebhookDeliveryListParams extends Query<"webhookEndpoints.listD
 export interface AuditEvent extends Schema<"AuditEvent"> {}
 export interface AuditActor extends Schema<"AuditActor"> {}
 export interface AuditEventListParams extends Query<"auditEvents.list"> {}
+/** The web console's session (`maskline.console`). */
+export interface ConsoleSession extends Schema<"ConsoleSession"> {}
+export type ConsoleSessionKind = Schemas["ConsoleSessionKind"];
+/** Live sessions and numbers now, calls since a time by decision (`maskline.usage.get`). */
+export interface Usage extends Schema<"Usage"> {}
+export interface UsageParams extends Query<"usage.get"> {}
 /** The operator's view: `tenantId` narrows it to one tenant. */
 export interface AdminAuditEventListParams extends Query<"admin.auditEvents.list"> {}

@@ -5,6 +5,7 @@ import type { Deps } from "./deps.js";
 import type { RequestState } from "./http/context.js";
 import { requestContext } from "./http/request-context.js";
 import { problemJson } from "./http/errors.js";
+import { consoleAssets } from "./http/console-assets.js";
 import { unregisteredOperations } from "./http/route.js";
 import { healthRoutes } from "./routes/health.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -23,6 +24,8 @@ import { privacyRoutes } from "./routes/privacy.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { auditRoutes } from "./routes/audit.js";
 import { docsRoutes } from "./routes/docs.js";
+import { consoleRoutes } from "./routes/console.js";
+import { usageRoutes } from "./routes/usage.js";
 
 export const BODY_LIMIT = "64kb";
 
@@ -46,6 +49,8 @@ export function buildRouter(deps: Deps): Router<RequestState> {
   webhookEndpointRoutes(router, deps);
   auditRoutes(router, deps);
   docsRoutes(router);
+  consoleRoutes(router, deps);
+  usageRoutes(router, deps);
   // Routes register by operationId (http/route.ts), so a spec operation without a handler would otherwise only show
   // up as a 404 in production; refusing to build the router stops the server at startup instead.
   const missing = unregisteredOperations(router);
@@ -60,6 +65,8 @@ export function createApp(deps: Deps): Koa<RequestState> {
   app.silent = true;
   app.use(requestContext(deps.logger, deps.load, deps.metrics));
   app.use(problemJson);
+  // The web console's files, before any body parsing: they are only ever read.
+  app.use(consoleAssets(deps));
   // The carrier posts forms; the API takes JSON. Each side parses only its own kind, so a stray JSON body at a
   // webhook is ignored (and answered in XML) instead of failing as a JSON error.
   // Compressed bodies (Content-Encoding gzip, deflate or br) are accepted on both, as HTTP allows: co-body inflates

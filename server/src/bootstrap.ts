@@ -18,6 +18,7 @@ import { createForegroundLoad } from "./time/foreground-load.js";
 import { createVobizRestCarrier, type VobizRestTimeouts } from "./carrier/vobiz-rest.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { countDatabaseErrors, countingKv } from "./metrics/counted.js";
+import { createConsoleTokens } from "./crypto/console-tokens.js";
 
 export interface Runtime {
   deps: Deps;
@@ -56,7 +57,9 @@ export async function buildRuntime(
   if (!resolved.adminToken) logger.warn("MASKLINE_ADMIN_TOKEN is not set: the operator API refuses every request");
 
   if (!resolved.signingKeys) throw new ConfigError("invalid configuration: MASKLINE_SIGNING_KEY is required");
-  const keys = createKeyring(parseMasterKey(resolved.masterKey), resolved.masterKeysPrevious.map(parseMasterKey));
+  const masterKey = parseMasterKey(resolved.masterKey);
+  const keys = createKeyring(masterKey, resolved.masterKeysPrevious.map(parseMasterKey));
+  const consoleTokens = createConsoleTokens(masterKey);
   const signingKeys = await createSigningKeys(resolved.signingKeys);
   const db = await createDatabase({ databaseUrl: resolved.databaseUrl, dataDir: resolved.dataDir, poolMax: resolved.databasePoolMax });
   let kv: Kv;
@@ -97,6 +100,7 @@ export async function buildRuntime(
     load: createForegroundLoad(),
     carrier,
     metrics,
+    consoleTokens,
   });
   return {
     deps,

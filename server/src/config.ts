@@ -49,6 +49,10 @@ const envSchema = z.object({
   MASKLINE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(29_000).default(20_000),
   // The audit log's own retention, one for the service, apart from each tenant's data retention (docs/audit-log.md).
   MASKLINE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(730),
+  // The web console's built files (docs/console.md); unset: console/dist of this checkout.
+  MASKLINE_CONSOLE_DIR: optionalString,
+  // Wrong console sign-ins an address may make in 15 minutes, across replicas; 0 turns the limit off.
+  MASKLINE_CONSOLE_SIGN_IN_ATTEMPTS: z.coerce.number().int().min(0).max(10_000).default(10),
 });
 
 export type MetricsAccess = { kind: "token"; token: string } | { kind: "open" } | { kind: "closed" };
@@ -99,6 +103,10 @@ export interface Config {
   readonly metricsAccess: MetricsAccess;
   /** Audit events older than this many days are deleted by the retention purge (and nothing else deletes them). */
   readonly auditRetentionDays: number;
+  /** The web console's build folder (index.html, assets/); undefined: console/dist of this checkout. */
+  readonly consoleDir: string | undefined;
+  /** Wrong console sign-ins one address may make per 15-minute window (counted in kv); 0: unlimited. */
+  readonly consoleSignInAttempts: number;
 }
 
 /** One Ed25519 signing key: its 32-byte seed (base64) and, when the operator named it, its key id. */
@@ -246,5 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     callsPerSecond: e.MASKLINE_CALLS_PER_SECOND,
     metricsAccess: metricsAccessOf(e.MASKLINE_METRICS_TOKEN, e.DATABASE_URL),
     auditRetentionDays: e.MASKLINE_AUDIT_RETENTION_DAYS,
+    consoleDir: e.MASKLINE_CONSOLE_DIR,
+    consoleSignInAttempts: e.MASKLINE_CONSOLE_SIGN_IN_ATTEMPTS,
   });
 }

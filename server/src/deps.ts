@@ -11,6 +11,7 @@ import type { Resolver } from "./outbound/endpoint-url.js";
 import type { ForegroundLoad } from "./time/foreground-load.js";
 import type { Carrier } from "./carrier/carrier.js";
 import type { Metrics } from "./metrics/metrics.js";
+import type { ConsoleTokens } from "./crypto/console-tokens.js";
 
 export interface Clock {
   now(): Date;
@@ -43,4 +44,6 @@ export interface Deps {
   readonly carrier: Carrier;
   /** This instance's Prometheus metrics (GET /metrics). */
   readonly metrics: Metrics;
+  /** The web console's session tokens and CSRF tokens, keyed from the master key (crypto/console-tokens.ts). */
+  readonly consoleTokens: ConsoleTokens;
 }

@@ -56,6 +56,7 @@ async function main() {
   process.stdout.write(`  public base URL for webhooks: ${deps.config.publicBaseUrl}\n`);
   process.stdout.write(`  API reference: ${url}/docs (the OpenAPI document: ${url}/openapi.json)\n`);
   process.stdout.write(`  probes: ${url}/healthz (up), ${url}/readyz (database reachable)\n`);
+  process.stdout.write(`  web console: ${url}/console (sign in with an API key or the operator token)\n`);
   if (runtime.generatedSecrets) {
     // Printed once, on the run that generated it; it is kept (mode 0600) in the data folder.
     process.stdout.write(

@@ -119,6 +119,8 @@ interface Performed {
   operator?: true;
   /** A key of the event's tenant, which must see the event in its own list (default: the walk tenant's). */
   viewer?: { apiKey: string };
+  /** The web console session the change was made in (default: none, made with the key itself). */
+  consoleSessionId?: string;
 }
 
 type Step = (t: Tenant) => Promise<Performed>;
@@ -265,6 +267,19 @@ const WALK: Partial<Record<AuditedOperation, Step>> = {
     const event = events.data.find((e) => e.data.id === session.id)!;
     return { res: await post(t, `/v1/events/${event.id}/redeliver`), status: 202, resourceId: event.id };
   },
+  // The console's sign-in is the session's first act: its resource and its actor's console session are the session.
+  "console.signIn": async (t) => {
+    const res = await server.request("/v1/console/session", { method: "POST", json: { credential: t.apiKey } });
+    const id = (await bodyOf<Schemas["ConsoleSession"]>(res, 201)).id;
+    return { res, status: 201, resourceId: id, consoleSessionId: id };
+  },
+  "console.signOut": async (t) => {
+    const signIn = await server.request("/v1/console/session", { method: "POST", json: { credential: t.apiKey } });
+    const session = await json<Schemas["ConsoleSession"]>(signIn, 201);
+    const cookie = signIn.headers.get("set-cookie")!.split(";")[0]!;
+    const res = await server.request("/v1/console/session", { method: "DELETE", headers: { cookie, "x-csrf-token": session.csrfToken } });
+    return { res, status: 204, resourceId: session.id, consoleSessionId: session.id };
+  },
 };
 
 /**
@@ -311,7 +326,10 @@ describe("every audited operation writes one audit event", () => {
       expect(event).toEqual({
         id: expect.stringMatching(/^aud_/),
         tenantId,
-        actor: done.operator ? { type: "operator", apiKeyId: null } : { type: "api_key", apiKeyId: t.apiKeyId },
+        actor: {
+          ...(done.operator ? { type: "operator", apiKeyId: null } : { type: "api_key", apiKeyId: t.apiKeyId }),
+          consoleSessionId: done.consoleSessionId ?? null,
+        },
         action: AUDITED_OPERATIONS[op].action,
         resourceType: AUDITED_OPERATIONS[op].resource,
         resourceId: done.resourceId,
@@ -577,7 +595,9 @@ describe("append-only, kept for its own retention", () => {
         e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
       );
     const naming = [...files("server/src"), ...files("migrations")].filter((f) => /\baudit_events\b/.test(readFileSync(join(REPO, f), "utf8")));
-    expect(naming.sort()).toEqual(["migrations/015_audit_log.ts", "server/src/stores/audit.ts"]);
+    // 016 adds a column (console_session_id) and changes no row.
+    expect(naming.sort()).toEqual(["migrations/015_audit_log.ts", "migrations/016_console.ts", "server/src/stores/audit.ts"]);
+    expect(readFileSync(join(REPO, "migrations/016_console.ts"), "utf8")).not.toMatch(/\b(UPDATE|DELETE FROM|TRUNCATE)\b[^\n]*audit_events/i);
     const store = readFileSync(join(REPO, "server/src/stores/audit.ts"), "utf8");
     const code = store.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
     expect(code).not.toMatch(/\bupdate\b|\.del\(|\.delete\(|\btruncate\b|\bmerge\b|onConflict/i);

@@ -201,6 +201,80 @@ describe("requests", () => {
   });
 });
 
+describe("web console session mode", () => {
+  const consoleSession = {
+    id: "cs_1",
+    kind: "tenant",
+    tenantId: "ten_1",
+    tenantName: "Acme",
+    apiKeyId: "key_1",
+    apiKeyStart: "mk_live_ab",
+    csrfToken: "csrf-1",
+    createdAt: "2025-01-01T00:00:00Z",
+    expiresAt: "2025-01-01T12:00:00Z",
+    idleTimeoutSeconds: 1800,
+  };
+
+  it("sends no Authorization and the current CSRF token on every call, tenant and operator alike", async () => {
+    handler = (r, res) => (r.method === "DELETE" ? (res.writeHead(204), res.end()) : json(res, 200, session("ses_1")));
+    let token = "csrf-1";
+    const m = new Maskline({ baseUrl, session: { csrfToken: () => token } });
+    await m.sessions.get("ses_1");
+    token = "csrf-2";
+    await m.sessions.close("ses_1");
+    await m.numbers.delete("num_1");
+    expect(seen.map((s) => [s.method, s.headers.authorization, s.headers["x-csrf-token"]])).toEqual([
+      ["GET", undefined, "csrf-1"],
+      ["POST", undefined, "csrf-2"],
+      ["DELETE", undefined, "csrf-2"],
+    ]);
+    // POSTs keep their automatic Idempotency-Key.
+    expect(seen[1]?.headers["idempotency-key"]).toMatch(UUID);
+    handler = (_r, res) => json(res, 200, { data: [], nextCursor: null });
+    await new Maskline({ baseUrl, session: { csrfToken: "fixed" } }).admin.tenants.list();
+    expect(seen[3]?.headers.authorization).toBeUndefined();
+    expect(seen[3]?.headers["x-csrf-token"]).toBe("fixed");
+  });
+
+  it("signs in with the credential in the body and no CSRF header, then reads and ends the session with the cookie", async () => {
+    handler = (r, res) =>
+      r.method === "DELETE" ? (res.writeHead(204), res.end()) : json(res, r.method === "POST" ? 201 : 200, consoleSession);
+    let csrf: string | undefined;
+    const m = new Maskline({ baseUrl, session: { csrfToken: () => csrf } });
+    const signed = await m.console.signIn("mk_live_secret");
+    csrf = signed.csrfToken;
+    expect((await m.console.getSession()).id).toBe("cs_1");
+    await m.console.signOut();
+    expect(seen.map((s) => [s.method, s.url.pathname, s.headers.authorization, s.headers["x-csrf-token"]])).toEqual([
+      ["POST", "/v1/console/session", undefined, undefined],
+      ["GET", "/v1/console/session", undefined, "csrf-1"],
+      ["DELETE", "/v1/console/session", undefined, "csrf-1"],
+    ]);
+    expect(JSON.parse(seen[0]!.body)).toEqual({ credential: "mk_live_secret" });
+  });
+
+  it("a key client signs in to the console without sending its own key, and needs apiKey, adminToken or session", async () => {
+    handler = (_r, res) => json(res, 201, consoleSession);
+    await client().console.signIn("other");
+    expect(seen[0]?.headers.authorization).toBeUndefined();
+    expect(() => new Maskline({ baseUrl } as ConstructorParameters<typeof Maskline>[0])).toThrow(/session/);
+  });
+
+  it("reads usage, a tenant's usage and a tenant's keys for the operator", async () => {
+    const usage = { since: "2025-01-01T00:00:00Z", liveSessions: 2, numbers: 3, calls: { total: 0, byDecision: {} } };
+    handler = (r, res) => (r.url.pathname.endsWith("/api-keys") ? json(res, 200, { data: [], nextCursor: null }) : json(res, 200, usage));
+    const m = client({ adminToken: "admin_tok" });
+    expect((await m.usage.get({ since: "2025-01-01T00:00:00Z" })).liveSessions).toBe(2);
+    await m.admin.tenants.usage("ten_1");
+    await m.admin.apiKeys.list("ten_1", { limit: 5 });
+    expect(seen.map((s) => [s.url.pathname + s.url.search, s.headers.authorization])).toEqual([
+      ["/v1/usage?since=2025-01-01T00%3A00%3A00Z", "Bearer mk_live_test"],
+      ["/v1/admin/tenants/ten_1/usage", "Bearer admin_tok"],
+      ["/v1/admin/tenants/ten_1/api-keys?limit=5", "Bearer admin_tok"],
+    ]);
+  });
+});
+
 describe("retries", () => {
   it("retries 503 with the same Idempotency-Key, then succeeds", async () => {
     handler = (_r, res, n) => (n < 3 ? problem(res, 503, "unavailable") : json(res, 201, session("ses_ok")));

@@ -190,6 +190,12 @@ const ALLOWED: Allowed[] = [
     why: "the audit log has one retention for the whole service (MASKLINE_AUDIT_RETENTION_DAYS), whatever the tenant",
   },
   {
+    from: "server/src/stores/console-sessions.ts#purgeEndedConsoleSessions",
+    table: "console_sessions",
+    sql: /^DELETE FROM console_sessions WHERE \(scope, id\) IN \(\s*SELECT scope, id FROM console_sessions WHERE expires_at </,
+    why: "the retention purge removes every tenant's (and the operator's) console sessions a day after they ended",
+  },
+  {
     from: "migrations/006_idempotency_claims.ts#up",
     table: "idempotency_keys",
     sql: /^update "idempotency_keys" set "claimed_at" = "created_at"/,

@@ -8,7 +8,7 @@
  *     constant, a column of an enclosing or lateral query), or
  *   - a join condition `x.tenant_id = y.tenant_id` to a table (or subquery, CTE) that has one.
  * An INSERT must set the tenant column. The tenant column is tenant_id, except `tenants` (its id) and
- * `idempotency_keys` (its scope: a tenant id, or "admin"). Reference tables (number_claims, api_key_lookup,
+ * `idempotency_keys` and `console_sessions` (their scope: a tenant id, or "admin"/"operator"). Reference tables (number_claims, api_key_lookup,
  * app_lookup) and the operator's `jobs` are global by design and not checked.
  *
  * A condition inside a LEFT JOIN's ON clause only restricts the join's right side; in a FULL JOIN's, neither.
@@ -33,6 +33,7 @@ export const TENANT_COLUMN: Readonly<Record<string, string>> = {
   outbox: "tenant_id",
   idempotency_keys: "scope",
   audit_events: "tenant_id",
+  console_sessions: "scope",
 };
 
 export interface Violation {

@@ -35,6 +35,17 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ MASKLINE_METRICS_TOKEN: "short" })).toThrow(/MASKLINE_METRICS_TOKEN/);
   });
 
+  it("reads the web console's build folder and sign-in limit, refusing a limit that is not a whole number", () => {
+    expect(loadConfig({})).toMatchObject({ consoleDir: undefined, consoleSignInAttempts: 10 });
+    expect(loadConfig({ MASKLINE_CONSOLE_DIR: " /srv/console ", MASKLINE_CONSOLE_SIGN_IN_ATTEMPTS: "0" })).toMatchObject({
+      consoleDir: "/srv/console",
+      consoleSignInAttempts: 0,
+    });
+    for (const bad of ["-1", "2.5", "ten", "10001"]) {
+      expect(() => loadConfig({ MASKLINE_CONSOLE_SIGN_IN_ATTEMPTS: bad })).toThrow(/^invalid configuration: MASKLINE_CONSOLE_SIGN_IN_ATTEMPTS /);
+    }
+  });
+
   it("refuses DATABASE_URL without MASKLINE_SIGNING_KEY: every replica must sign events with the same key", () => {
     expect(() => loadConfig({ DATABASE_URL: "postgres://localhost/x", MASKLINE_MASTER_KEY: key })).toThrow(
       /^invalid configuration: MASKLINE_SIGNING_KEY is required[^\n]*$/,

@@ -61,9 +61,10 @@ describe("the server against its OpenAPI document", () => {
     expect(unregisteredOperations(buildRouter(noDeps))).toEqual([]);
   });
 
-  it("puts authentication on every operation except health, the docs and the public signing keys: the carrier's signature on its webhooks, the metrics token on metrics", () => {
+  it("puts authentication on every operation except health, the docs, the public signing keys and the console's sign-in: the carrier's signature on its webhooks, the metrics token on metrics, the console's cookie on its session", () => {
     for (const op of operationsById.values()) {
-      if (op.id.startsWith("health.") || op.id.startsWith("docs.") || op.id === "webhooks.jwks") expect(op.security).toBe("none");
+      if (op.id.startsWith("health.") || op.id.startsWith("docs.") || op.id === "webhooks.jwks" || op.id === "console.signIn") expect(op.security).toBe("none");
+      else if (op.id.startsWith("console.")) expect(op.security).toBe("consoleSession");
       else if (op.id.startsWith("vobiz.")) expect(op.security).toBe("vobizSignature");
       else if (op.id.startsWith("admin.")) expect(op.security).toBe("adminToken");
       else if (op.id === "metrics.get") expect(op.security).toBe("metricsToken");

@@ -2,6 +2,8 @@ import type { Credential, HttpClient, RequestOptions } from "../http.js";
 import type { PagePromise } from "../pagination.js";
 import type {
   AdminAuditEventListParams,
+  ApiKey,
+  ApiKeyListParams,
   ApiKeyWithSecret,
   AuditEvent,
   CreateApiKeyRequest,
@@ -9,6 +11,8 @@ import type {
   CreateTenantResponse,
   Tenant,
   TenantListParams,
+  Usage,
+  UsageParams,
 } from "../types.js";
 import { APIResource } from "./base.js";
 
@@ -27,6 +31,13 @@ export class AdminTenants extends APIResource {
       this.http.api.GET("/v1/admin/tenants", { params: { query }, ...init }),
     );
   }
+
+  /** `GET /v1/admin/tenants/{tenantId}/usage?since=`: what `usage.get()` shows the tenant. */
+  usage(tenantId: string, params?: UsageParams, opts?: RequestOptions): Promise<Usage> {
+    return this.call(opts, (init) =>
+      this.http.api.GET("/v1/admin/tenants/{tenantId}/usage", { params: { path: { tenantId }, query: params ?? {} }, ...init }),
+    );
+  }
 }
 
 /** `/v1/admin/tenants/{tenantId}/api-keys`, with the operator token. */
@@ -37,6 +48,13 @@ export class AdminApiKeys extends APIResource {
   create(tenantId: string, body: CreateApiKeyRequest = {}, opts?: RequestOptions): Promise<ApiKeyWithSecret> {
     return this.call(opts, (init) =>
       this.http.api.POST("/v1/admin/tenants/{tenantId}/api-keys", { params: { path: { tenantId } }, body, ...init }),
+    );
+  }
+
+  /** `GET /v1/admin/tenants/{tenantId}/api-keys`: the tenant's keys, newest first (never their secrets). */
+  list(tenantId: string, params?: ApiKeyListParams, opts?: RequestOptions): PagePromise<ApiKey> {
+    return this.paginate(params, opts, (query, init) =>
+      this.http.api.GET("/v1/admin/tenants/{tenantId}/api-keys", { params: { path: { tenantId }, query }, ...init }),
     );
   }
 }

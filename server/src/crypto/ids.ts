@@ -12,7 +12,7 @@
 import { randomFillSync } from "node:crypto";
 import { monotonicFactory } from "ulidx";
 
-export type IdPrefix = "ten" | "key" | "app" | "num" | "ses" | "par" | "call" | "evt" | "whe" | "whd" | "rec" | "aud" | "era" | "exp";
+export type IdPrefix = "ten" | "key" | "app" | "num" | "ses" | "par" | "call" | "evt" | "whe" | "whd" | "rec" | "aud" | "era" | "exp" | "cs";
 
 // ulidx's default generator makes a crypto call per character; the answer path's profile showed ~37 µs a request
 // there. The same CSPRNG, drawn 4 KiB at a time, costs a fraction of that.

@@ -74,10 +74,17 @@ const RESOURCE_ID: Partial<Record<AuditedOperationId, ResourceIdRule>> = {
 
 function actorOf(ctx: AppContext): AuditActor | null {
   const principal = ctx.state.principal;
-  if (principal?.kind === "tenant") return { type: "api_key", apiKeyId: principal.apiKeyId };
-  if (principal?.kind === "admin") return { type: "operator" };
+  const via = principal?.consoleSessionId ? { consoleSessionId: principal.consoleSessionId } : {};
+  if (principal?.kind === "tenant") return { type: "api_key", apiKeyId: principal.apiKeyId, ...via };
+  if (principal?.kind === "admin") return { type: "operator", ...via };
   return null;
 }
+
+/**
+ * The operator's own console sign-in and sign-out touch no tenant, and the audit log is each tenant's: they are not
+ * recorded there (the request log line, with its request id, is their record). A tenant's are recorded like any change.
+ */
+const OPERATOR_WIDE: ReadonlySet<AuditedOperationId> = new Set(["console.signIn", "console.signOut"]);
 
 function tenantOf(ctx: AppContext, id: AuditedOperationId, path: Record<string, unknown>, body: unknown): string | null {
   const principal = ctx.state.principal;
@@ -97,6 +104,7 @@ export function auditTrail(deps: Pick<Deps, "db" | "clock">, op: OperationSpec) 
     if (ctx.status < 200 || ctx.status >= 300) return;
     const requestId = ctx.state.requestId;
     const path = ctx.state.input?.path ?? {};
+    if (ctx.state.principal?.kind === "admin" && OPERATOR_WIDE.has(id)) return;
     const tenantId = tenantOf(ctx, id, path, ctx.body);
     const actor = actorOf(ctx);
     try {
@@ -106,7 +114,8 @@ export function auditTrail(deps: Pick<Deps, "db" | "clock">, op: OperationSpec) 
         actor,
         action,
         resourceType: resource,
-        resourceId: resourceIdOf(path, ctx.body),
+        // A sign-out returns nothing and names nothing in its path: its resource is the session the cookie named.
+        resourceId: id === "console.signOut" ? (ctx.state.consoleSession?.sessionId ?? null) : resourceIdOf(path, ctx.body),
         ip: ctx.ip || null,
         requestId: String(redactField("requestId", requestId)),
       };

@@ -5,6 +5,7 @@ import { AppError } from "../errors.js";
 import { constantTimeEqual } from "../crypto/tokens.js";
 import { authenticateApiKey } from "../services/api-keys.js";
 import type { AppContext } from "./context.js";
+import { authenticateByCookie, consoleCookie } from "./console-auth.js";
 
 const unauthorized = () => new AppError("unauthorized", "A valid API key is required.");
 
@@ -26,8 +27,21 @@ export function checkMetricsAccess(ctx: AppContext, access: Config["metricsAcces
   if (!match || !constantTimeEqual(match[1]!, access.token)) throw new AppError("unauthorized", "GET /metrics needs the metrics token.");
 }
 
+/**
+ * The console's cookie stands in for the credential only when no Authorization header is sent: a client that sends
+ * a key is judged by its key alone (docs/console.md).
+ */
+function cookieInstead(ctx: AppContext, deps: Deps): string | null {
+  return ctx.get("authorization") === "" ? consoleCookie(ctx, deps) : null;
+}
+
 export function requireApiKey(deps: Deps) {
   return async function apiKeyAuth(ctx: AppContext, next: Next) {
+    const cookie = cookieInstead(ctx, deps);
+    if (cookie) {
+      await authenticateByCookie(ctx, deps, cookie, "tenant");
+      return next();
+    }
     const { tenantId, apiKeyId } = await authenticateApiKey(deps, bearerToken(ctx));
     ctx.state.principal = { kind: "tenant", tenantId, apiKeyId };
     ctx.state.log = ctx.state.log.child({ tenantId });
@@ -37,6 +51,11 @@ export function requireApiKey(deps: Deps) {
 
 export function requireAdmin(deps: Deps) {
   return async function adminAuth(ctx: AppContext, next: Next) {
+    const cookie = cookieInstead(ctx, deps);
+    if (cookie) {
+      await authenticateByCookie(ctx, deps, cookie, "operator");
+      return next();
+    }
     const token = bearerToken(ctx);
     const expected = deps.config.adminToken;
     if (!expected || !constantTimeEqual(token, expected)) {

@@ -12,7 +12,12 @@ export const openapiDocument = require("@maskline/openapi/document") as OpenApiD
 
 export type OperationId = keyof operations;
 /** `metricsToken` is checked by GET /metrics itself (routes/metrics.ts): its access depends on the configuration. */
-export type Security = "none" | "apiKey" | "adminToken" | "vobizSignature" | "metricsToken";
+/**
+ * `consoleSession` is the web console's cookie (http/console-auth.ts). An operation that names it after `apiKey` or
+ * `adminToken` (every tenant and operator operation) takes it as an alternative to that credential; one that names
+ * it first (the console's own session routes) takes only it.
+ */
+export type Security = "none" | "apiKey" | "adminToken" | "vobizSignature" | "metricsToken" | "consoleSession";
 
 type ComponentParameters = typeof PARAMETERS;
 /** Query parameters (of components.parameters) whose schema has a `default`: validation fills them in. */
@@ -125,7 +130,7 @@ function securityOf(doc: OpenApiDocument, op: OpenApiOperation): Security {
   const sec = op.security ?? doc.security ?? [];
   const name = Object.keys(sec[0] ?? {})[0];
   if (!name) return "none";
-  if (name === "apiKey" || name === "adminToken" || name === "vobizSignature" || name === "metricsToken") return name;
+  if (name === "apiKey" || name === "adminToken" || name === "vobizSignature" || name === "metricsToken" || name === "consoleSession") return name;
   throw new Error(`operation ${op.operationId} uses unknown security scheme ${name}`);
 }
 

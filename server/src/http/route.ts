@@ -6,6 +6,7 @@ import { AppError, validationFailed } from "../errors.js";
 import type { AppContext, RequestState } from "./context.js";
 import { operationsById, type OperationId, type OperationSpec, type WithQueryDefaults } from "./openapi.js";
 import { requireAdmin, requireApiKey } from "./auth.js";
+import { requireConsoleSession } from "./console-auth.js";
 import { tenantRateLimit } from "./rate-limit.js";
 import { idempotency } from "./idempotency.js";
 import { unstorableTextErrors } from "./unstorable-text.js";
@@ -101,6 +102,7 @@ export function route<K extends OperationId>(router: Router<RequestState>, deps:
     chain.push(tenantRateLimit(deps) as Middleware<RequestState>);
   }
   if (op.security === "adminToken") chain.push(requireAdmin(deps) as Middleware<RequestState>);
+  if (op.security === "consoleSession") chain.push(requireConsoleSession(deps) as Middleware<RequestState>);
   chain.push(validateInput(op) as Middleware<RequestState>);
   if (op.method === "post" && op.acceptsIdempotencyKey) chain.push(idempotency(deps, op) as Middleware<RequestState>);
   // After idempotency, so a replay (answered there) is never recorded twice; see http/audit.ts for what is recorded.

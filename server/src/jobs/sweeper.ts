@@ -13,6 +13,7 @@ import { EXPORT_KEPT_MS } from "../services/exports.js";
 import { purgeOldExports } from "../stores/exports.js";
 import { purgeDispatchedOutbox } from "../stores/outbox.js";
 import { purgeAuditEventsPastRetention } from "../stores/audit.js";
+import { purgeEndedConsoleSessions } from "../stores/console-sessions.js";
 import { DEFAULT_RETENTION_DAYS } from "../domain/tenant-settings.js";
 import { recordSessionsExpired } from "../services/sessions.js";
 import type { TransactionalJobKind } from "./kinds.js";
@@ -29,6 +30,8 @@ export const DEAD_JOBS_KEPT_MS = 30 * DAY_MS;
 export const DISPATCHED_OUTBOX_KEPT_MS = DAY_MS;
 /** A PIN lockout row untouched this long holds no live lockout and no failure still counting (15 minutes each). */
 const PIN_LOCKOUTS_KEPT_MS = DAY_MS;
+/** An ended console session is kept a day (the audit log names it; the row itself holds nothing more). */
+const ENDED_CONSOLE_SESSIONS_KEPT_MS = DAY_MS;
 
 export interface PurgeCounts {
   sessions: number;
@@ -45,6 +48,8 @@ export interface PurgeCounts {
   outbox: number;
   /** Audit events past MASKLINE_AUDIT_RETENTION_DAYS (the audit log's own retention, not the tenant's). */
   auditEvents: number;
+  /** Web console sessions that ended (signed out or past their end) over a day ago. */
+  consoleSessions: number;
 }
 
 /**
@@ -72,7 +77,8 @@ export async function purgeIn(trx: Knex.Transaction, now: Date, auditRetentionDa
   const jobs = await purgeFinishedJobs(trx, new Date(t - SUCCEEDED_JOBS_KEPT_MS), new Date(t - DEAD_JOBS_KEPT_MS), PURGE_BATCH);
   const outbox = await purgeDispatchedOutbox(trx, new Date(t - DISPATCHED_OUTBOX_KEPT_MS), PURGE_BATCH);
   const auditEvents = await purgeAuditEventsPastRetention(trx, now, auditRetentionDays, PURGE_BATCH);
-  return { ...data, recordings: old.length, pinLockouts, exports, jobs, outbox, auditEvents };
+  const consoleSessions = await purgeEndedConsoleSessions(trx, new Date(t - ENDED_CONSOLE_SESSIONS_KEPT_MS), PURGE_BATCH);
+  return { ...data, recordings: old.length, pinLockouts, exports, jobs, outbox, auditEvents, consoleSessions };
 }
 
 export const sessionExpiryJob: TransactionalJobKind = {

@@ -5,7 +5,7 @@ import { route } from "../http/route.js";
 import { storeResult } from "../http/idempotency.js";
 import { decodeCursor, toPage } from "../http/pagination.js";
 import * as tenants from "../services/tenants.js";
-import { createApiKey } from "../services/api-keys.js";
+import { createApiKey, listApiKeys, toApiKey } from "../services/api-keys.js";
 
 export function adminRoutes(router: Router<RequestState>, deps: Deps) {
   route(router, deps, "admin.tenants.create", async (ctx, { body }) => ({
@@ -22,5 +22,12 @@ export function adminRoutes(router: Router<RequestState>, deps: Deps) {
   route(router, deps, "admin.apiKeys.create", async (ctx, { path, body }) => {
     await tenants.requireTenant(deps, path.tenantId);
     return { status: 201, body: await createApiKey(deps, path.tenantId, body ?? {}, storeResult(ctx, 201)) };
+  });
+
+  route(router, deps, "admin.apiKeys.list", async (_ctx, { path, query }) => {
+    await tenants.requireTenant(deps, path.tenantId);
+    const limit = query.limit;
+    const rows = await listApiKeys(deps, path.tenantId, { limit, after: decodeCursor(query.cursor) });
+    return { status: 200, body: toPage(rows, limit, toApiKey) };
   });
 }

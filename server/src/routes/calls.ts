@@ -13,6 +13,8 @@ export function callRoutes(router: Router<RequestState>, deps: Deps) {
       after: decodeCursor(query.cursor),
       sessionId: query.sessionId,
       decision: query.decision,
+      since: query.since,
+      until: query.until,
     });
     return { status: 200, body: toPage(rows, limit, calls.toCall) };
   });

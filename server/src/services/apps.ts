@@ -8,7 +8,7 @@ import type { AppRow } from "../stores/apps.js";
 import type { PageRequest } from "../domain/pagination.js";
 import type { StoreResult } from "./idempotency.js";
 import { SCHEMA_DEFAULTS, SCHEMA_PROPERTIES } from "@maskline/openapi/constants";
-import { iso, type Schemas } from "./shapes.js";
+import { iso, isoOrNull, type Schemas } from "./shapes.js";
 
 const URL_SECRET_BYTES = 24;
 // Request validation has already filled these in from the spec; its input type cannot say so, hence the fallbacks.
@@ -39,8 +39,29 @@ export function toApp(row: AppRow, publicBaseUrl: string): Schemas["App"] {
     recordCalls: row.record_calls,
     messages: messagesOf(row.messages),
     ...webhookUrls(publicBaseUrl, row.id, row.url_secret),
+    lastSignedRequestAt: isoOrNull(row.last_signed_request_at),
     createdAt: iso(row.created_at),
   };
+}
+
+const SIGNED_REQUEST_RESOLUTION_MS = 60_000;
+const MAX_NOTED_APPS = 10_000;
+/** When this replica last recorded a signed request per app: keeps the write to about one a minute per app. */
+const lastNoted = new Map<string, number>();
+
+/**
+ * A carrier request with a valid signature arrived for the app (GET /v1/apps shows when, so a tenant can tell its
+ * URLs are pasted right). Bookkeeping off the call's path: never awaited, a lost write only makes it a minute staler.
+ */
+export function noteSignedRequest(deps: Pick<Deps, "db" | "clock" | "logger">, app: { tenant_id: string; id: string }): void {
+  const now = deps.clock.now();
+  const last = lastNoted.get(app.id);
+  if (last !== undefined && now.getTime() - last <= SIGNED_REQUEST_RESOLUTION_MS) return;
+  if (lastNoted.size >= MAX_NOTED_APPS) lastNoted.clear();
+  lastNoted.set(app.id, now.getTime());
+  store
+    .touchSignedRequest(deps.db, app.tenant_id, app.id, now, SIGNED_REQUEST_RESOLUTION_MS)
+    .catch((err: unknown) => deps.logger.warn({ err }, "recording an app's last signed request failed"));
 }
 
 export async function createApp(

@@ -13,7 +13,10 @@ import { iso, type Schemas } from "./shapes.js";
 export type AuditEvent = Schemas["AuditEvent"];
 
 /** Who acted: a tenant's API key, or the operator (its token names no one more precisely). */
-export type AuditActor = { type: "api_key"; apiKeyId: string } | { type: "operator" };
+export type AuditActor = ({ type: "api_key"; apiKeyId: string } | { type: "operator" }) & {
+  /** The web console session the change was made in; absent when made with the key or token itself. */
+  consoleSessionId?: string;
+};
 
 /** One change, as the route layer describes it: ids and addresses only, never a value from a request body. */
 export interface AuditRecord {
@@ -33,6 +36,7 @@ export async function recordAuditEvent(deps: Pick<Deps, "db" | "clock">, record:
     id: newId("aud"),
     actor_type: record.actor.type,
     api_key_id: record.actor.type === "api_key" ? record.actor.apiKeyId : null,
+    console_session_id: record.actor.consoleSessionId ?? null,
     action: record.action,
     resource_type: record.resourceType,
     resource_id: record.resourceId,
@@ -46,7 +50,7 @@ export function toAuditEvent(row: AuditEventRow): AuditEvent {
   return {
     id: row.id,
     tenantId: row.tenant_id,
-    actor: { type: row.actor_type, apiKeyId: row.api_key_id },
+    actor: { type: row.actor_type, apiKeyId: row.api_key_id, consoleSessionId: row.console_session_id },
     action: row.action,
     resourceType: row.resource_type,
     resourceId: row.resource_id,

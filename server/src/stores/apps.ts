@@ -15,6 +15,8 @@ export interface AppRow {
   record_calls: boolean;
   messages: Record<string, string>;
   url_secret: string;
+  /** When a carrier request with a valid signature last arrived (to about the minute); written by touchSignedRequest. */
+  last_signed_request_at?: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -54,4 +56,15 @@ export async function updateApp(db: Knex, tenantId: string, id: string, patch: P
     .update({ ...patch, updated_at: db.fn.now() as unknown as Date })
     .returning("*");
   return row;
+}
+
+/**
+ * Records that a signed carrier request arrived for the app, unless one was recorded within `resolutionMs` (by any
+ * replica): at most one write a minute per app, off the call's path.
+ */
+export async function touchSignedRequest(db: Knex, tenantId: string, id: string, at: Date, resolutionMs: number): Promise<void> {
+  await db<AppRow>("apps")
+    .where({ tenant_id: tenantId, id })
+    .where((w) => w.whereNull("last_signed_request_at").orWhere("last_signed_request_at", "<", new Date(at.getTime() - resolutionMs)))
+    .update({ last_signed_request_at: at });
 }

@@ -12,6 +12,8 @@ export interface AuditEventRow {
   actor_type: "api_key" | "operator";
   /** Null exactly when the operator acted. */
   api_key_id: string | null;
+  /** The console session the change was made in; null when made with the key or token itself. */
+  console_session_id: string | null;
   action: string;
   resource_type: string;
   resource_id: string | null;

@@ -193,6 +193,10 @@ function statusAfter(db: Knex, event: CallbackEvent): CallStatus {
 export interface CallFilter {
   sessionId?: string;
   decision?: CallDecision;
+  /** Started at or after (RFC 3339). */
+  since?: string;
+  /** Started before (RFC 3339). */
+  until?: string;
   limit: number;
   after?: string;
 }
@@ -203,5 +207,7 @@ export async function listCalls(db: Knex, tenantId: string, f: CallFilter): Prom
   if (f.after) q.where("id", "<", f.after);
   if (f.sessionId) q.where({ session_id: f.sessionId });
   if (f.decision) q.where({ decision: f.decision });
+  if (f.since) q.where("started_at", ">=", new Date(f.since));
+  if (f.until) q.where("started_at", "<", new Date(f.until));
   return q;
 }

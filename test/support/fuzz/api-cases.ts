@@ -68,6 +68,16 @@ function freshPeople(w: FuzzWorld, template: unknown): Builder["freshen"] {
   };
 }
 
+/** The console's own session routes: the cookie (and its CSRF token) of a session kept for the operation. */
+function consoleHeaders(op: Operation, w: FuzzWorld): Array<[string, string]> {
+  const session = w.console.sessions[op.operationId];
+  if (!session) throw new Error(`fuzz: no console session for ${op.operationId}; add it to CONSOLE_SESSION_OPERATIONS in world.ts`);
+  return [
+    ["Cookie", session.cookie],
+    ["X-CSRF-Token", session.csrf],
+  ];
+}
+
 function credentialFor(op: Operation, w: FuzzWorld): string | null {
   if (op.security === "apiKey") return `Bearer ${w.api.fixture.apiKey}`;
   if (op.security === "adminToken") return `Bearer ${w.adminToken}`;
@@ -486,6 +496,10 @@ function authCases(b: Builder, w: FuzzWorld) {
     a("auth on an open route: operator token", `Bearer ${w.adminToken}`);
     return;
   }
+  if (b.op.security === "consoleSession") {
+    consoleAuthCases(b, w, refused);
+    return;
+  }
   const valid = b.op.security === "apiKey" ? w.api.fixture.apiKey : b.op.security === "metricsToken" ? w.metricsToken : w.adminToken;
   a("auth: missing", null, refused);
   a("auth: bare 'Bearer'", "Bearer", refused);
@@ -505,6 +519,27 @@ function authCases(b: Builder, w: FuzzWorld) {
   if (b.op.security === "metricsToken") a("auth: operator token on the metrics", `Bearer ${w.adminToken}`, refused);
   a("auth: lower-case scheme", `bearer ${valid}`);
   a("auth: two Authorization headers", `Bearer ${valid}`, undefined, [["Authorization", "Basic eDp5"]]);
+}
+
+/** The console's cookie: absent, malformed, forged, signed out, or sent with a bearer token that is not valid. */
+function consoleAuthCases(b: Builder, w: FuzzWorld, refused: NonNullable<FuzzCase["expect"]>) {
+  const cookie = (kind: string, value: string | null, extra: Array<[string, string]> = []) =>
+    add(
+      b,
+      { group: "auth", kind, detail: value === null ? "no Cookie" : show(value, 60), expect: refused },
+      withParts(b.base, { headers: [...replaceHeader(b.base.headers, "Cookie", value), ...extra] }),
+    );
+  const valid = b.base.headers.find(([n]) => n === "Cookie")![1];
+  const [, token = ""] = valid.split("=");
+  cookie("console auth: no cookie", null);
+  cookie("console auth: empty cookie", "maskline_console=");
+  cookie("console auth: garbage cookie", "maskline_console=garbage");
+  cookie("console auth: 10 kB cookie", `maskline_console=${"c".repeat(10 * 1024)}`);
+  cookie("console auth: token with its signature cut", `maskline_console=${token.slice(0, -4)}`);
+  cookie("console auth: the cookie under another name", `maskline_session=${token}`);
+  cookie("console auth: a signed-out session", w.console.signedOutCookie);
+  cookie("console auth: the tenant key as a cookie", `maskline_console=${w.api.fixture.apiKey}`);
+  cookie("console auth: a bearer key and no cookie", null, [["Authorization", `Bearer ${w.api.fixture.apiKey}`]]);
 }
 
 /** Headers and framing: what Node's HTTP parser refuses must still be answered as a problem. */
@@ -588,6 +623,7 @@ export function apiCases(op: Operation, w: FuzzWorld, rng: Rng): FuzzCase[] {
     : undefined;
   const headers: Array<[string, string]> = [];
   if (credential) headers.push(["Authorization", credential]);
+  if (op.security === "consoleSession") headers.push(...consoleHeaders(op, w));
   if (op.body) headers.push(["Content-Type", op.body.contentType]);
   const base: ApiParts = {
     method: op.method,

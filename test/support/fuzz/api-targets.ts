@@ -22,6 +22,9 @@ const PATH_TARGETS: Record<string, Record<string, PathTarget>> = {
   "/v1/admin/tenants/{tenantId}/api-keys": {
     tenantId: { own: (w) => w.api.fixture.tenantId, unknown: (w) => nope(w.api.fixture.tenantId) },
   },
+  "/v1/admin/tenants/{tenantId}/usage": {
+    tenantId: { own: (w) => w.api.fixture.tenantId, unknown: (w) => nope(w.api.fixture.tenantId) },
+  },
   "/v1/api-keys/{id}": {
     id: { own: (w) => w.api.disposableKeyId, other: (w) => w.other.keyId, unknown: (w) => nope(w.api.keyId) },
   },
@@ -135,6 +138,10 @@ export function bodyHints(operationId: string, w: FuzzWorld): ValueHints {
   if (operationId === "webhookEndpoints.create" || operationId === "webhookEndpoints.update") {
     // A URL the endpoint policy accepts (schema-valid URIs such as urn: ones are refused, rightly, with 422).
     byPointer["/url"] = () => "http://127.0.0.1:9/fuzz";
+  }
+  if (operationId === "console.signIn") {
+    // The tenant's own key: anything random is a wrong credential (401), which the auth cases cover.
+    byPointer["/credential"] = () => w.api.fixture.apiKey;
   }
   if (operationId === "sessions.placeCall") {
     // Its own session's participants[0] (a one-way session would refuse participants[1]; this one is two-way).

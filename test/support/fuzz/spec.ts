@@ -49,7 +49,7 @@ export interface OpenApiDocument {
   components: { parameters: Record<string, RawParameter>; schemas: Record<string, JsonSchema> };
 }
 
-export type Security = "none" | "apiKey" | "adminToken" | "vobizSignature" | "metricsToken";
+export type Security = "none" | "apiKey" | "adminToken" | "vobizSignature" | "metricsToken" | "consoleSession";
 
 export interface Parameter {
   name: string;
@@ -92,7 +92,7 @@ export function resolveSchema(schema: JsonSchema, doc: OpenApiDocument = openapi
 function securityOf(doc: OpenApiDocument, op: RawOperation): Security {
   const name = Object.keys((op.security ?? doc.security ?? [])[0] ?? {})[0];
   if (!name) return "none";
-  if (name === "apiKey" || name === "adminToken" || name === "vobizSignature" || name === "metricsToken") return name;
+  if (name === "apiKey" || name === "adminToken" || name === "vobizSignature" || name === "metricsToken" || name === "consoleSession") return name;
   throw new Error(`operation ${op.operationId} uses a security scheme the fuzzer does not know: ${name}`);
 }
 

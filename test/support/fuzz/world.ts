@@ -74,6 +74,11 @@ export interface FuzzWorld {
   adminToken: string;
   /** GET /metrics's token (the world's server is started with one). */
   metricsToken: string;
+  /**
+   * A web console session of the fuzzed tenant per console operation (signing out one must not blind the others):
+   * its cookie (`name=value`) and CSRF token; and one that has been signed out, which every operation must refuse.
+   */
+  console: { sessions: Record<string, { cookie: string; csrf: string }>; signedOutCookie: string };
   /** Every real person's number the fuzzer sends; none may ever come back in a response. */
   people: string[];
   /** The fuzzed tenant. */
@@ -350,6 +355,17 @@ async function pinWorld(
   return { sessionId: session.id, did, owner: people[0], calls };
 }
 
+/** The operations the console's cookie alone authenticates: each gets a session of its own. */
+const CONSOLE_SESSION_OPERATIONS = ["console.getSession", "console.signOut"];
+
+/** A console session of the tenant whose key this is: the cookie as a Cookie header sends it, and its CSRF token. */
+async function consoleSession(server: TestServer, apiKey: string): Promise<{ cookie: string; csrf: string }> {
+  const res = await server.request("/v1/console/session", { method: "POST", json: { credential: apiKey } });
+  if (res.status !== 201) throw new Error(`fuzz fixture: console sign-in: ${res.status}`);
+  const { csrfToken } = (await res.json()) as { csrfToken: string };
+  return { cookie: res.headers.get("set-cookie")!.split(";")[0]!, csrf: csrfToken };
+}
+
 /** The metrics token the fuzzed server is started with (MASKLINE_METRICS_TOKEN), so GET /metrics's auth is fuzzed. */
 export const FUZZ_METRICS_TOKEN = "fuzz-metrics-token-0123456789";
 
@@ -434,6 +450,11 @@ export async function buildWorld(server: TestServer, rest: VobizRestServer, rng:
   const placedCalls: Record<string, PlacedCallFixture> = {};
   for (const op of PLACED_CALL_OPERATIONS) placedCalls[op] = await placedCall(server, rest, hook.fixture, hook.session);
   const pin = await pinWorld(server, hook.fixture, [people[10]!, people[11]!], newPerson);
+  const consoleSessions: FuzzWorld["console"]["sessions"] = {};
+  for (const op of CONSOLE_SESSION_OPERATIONS) consoleSessions[op] = await consoleSession(server, apiKey);
+  const signedOut = await consoleSession(server, apiKey);
+  const out = await server.request("/v1/console/session", { method: "DELETE", headers: { cookie: signedOut.cookie, "x-csrf-token": signedOut.csrf } });
+  if (out.status !== 204) throw new Error(`fuzz fixture: signing out a console session: ${out.status}`);
 
   return {
     server,
@@ -441,6 +462,7 @@ export async function buildWorld(server: TestServer, rest: VobizRestServer, rng:
     target: { host: url.hostname, port: Number(url.port) },
     adminToken: server.adminToken,
     metricsToken: FUZZ_METRICS_TOKEN,
+    console: { sessions: consoleSessions, signedOutCookie: signedOut.cookie },
     people,
     api: {
       ...apiWorld,

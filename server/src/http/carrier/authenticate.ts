@@ -15,6 +15,7 @@ import { AppError, notFound } from "../../errors.js";
 import { constantTimeEqual } from "../../crypto/tokens.js";
 import { verifyVobizSignature } from "../../vobiz/signature.js";
 import type { AppRecord } from "../../services/caches.js";
+import { noteSignedRequest } from "../../services/apps.js";
 import type { CarrierFields } from "../../domain/carrier-fields.js";
 import type { Deadline } from "../../time/deadline.js";
 import type { AppContext } from "../context.js";
@@ -53,7 +54,7 @@ function forbidden(log: Logger, appId: string, reason: string): never {
  * is ours, and the route decides how to answer it.
  */
 export async function authenticateCarrier(
-  deps: Pick<Deps, "appCache" | "replayGuard" | "config">,
+  deps: Pick<Deps, "appCache" | "replayGuard" | "config" | "db" | "clock" | "logger">,
   ctx: AppContext,
   endpoint: CarrierEndpoint,
   fields: CarrierFields,
@@ -72,6 +73,8 @@ export async function authenticateCarrier(
   const signature = verifyVobizSignature({ headers: ctx.headers, url: deps.config.publicBaseUrl + ctx.path, authToken: cached.authToken });
   if (signature.status === "invalid") forbidden(log, app.id, `invalid ${signature.version ?? ""} signature (${signature.reason ?? "mismatch"})`);
   if (signature.status === "absent" && app.signature_required) forbidden(log, app.id, "signature required but absent");
+  // The carrier reaches this app with its credentials: its URLs are configured right (the console shows when).
+  if (signature.status === "valid") noteSignedRequest(deps, app);
 
   // Every nonce that verified is checked: a request signed under two families with different nonces, replayed with
   // one family's headers removed, must not pass on the nonce that was never recorded.
