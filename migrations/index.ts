@@ -15,6 +15,7 @@ import * as callFlows from "./013_call_flows.js";
 import * as privacy from "./014_privacy.js";
 import * as auditLog from "./015_audit_log.js";
 import * as consoleSessions from "./016_console.js";
+import * as poolGauges from "./017_pool_gauges.js";
 
 // A static list instead of a directory scan, so migrations run the same under tsx, vitest and a bundle.
 const migrations: Record<string, Knex.Migration> = {
@@ -34,6 +35,7 @@ const migrations: Record<string, Knex.Migration> = {
   "014_privacy": privacy,
   "015_audit_log": auditLog,
   "016_console": consoleSessions,
+  "017_pool_gauges": poolGauges,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -8,10 +8,9 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/harness.js";
-import { testDatabaseUrl } from "../support/env.js";
+import { createOwnDatabase, type OwnDatabase } from "../support/own-database.js";
 import { AUTH_TOKEN, createSession, people, tenantWithPool, type Schemas, type TenantFixture } from "../support/fixtures.js";
 import { VobizSimulator } from "../sim/vobiz-simulator.js";
 import { createJobRunner } from "../../server/src/jobs/runner.js";
@@ -23,23 +22,16 @@ type Status = Schemas["KeyRotationStatus"];
 
 const keyA = randomBytes(32).toString("base64");
 const keyB = randomBytes(32).toString("base64");
-const databaseName = `maskline_rotation_${process.pid}_${randomBytes(4).toString("hex")}`;
+let database: OwnDatabase | undefined;
 let databaseUrl: string | undefined;
-let admin: pg.Client | undefined;
 const dataDir = mkdtempSync(join(tmpdir(), "maskline-rotation-"));
 
 beforeAll(async () => {
-  if (!testDatabaseUrl) return;
-  admin = new pg.Client({ connectionString: testDatabaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${databaseName}`);
-  const url = new URL(testDatabaseUrl);
-  url.pathname = `/${databaseName}`;
-  databaseUrl = url.toString();
+  database = await createOwnDatabase("maskline_rotation");
+  databaseUrl = database.url;
 });
 afterAll(async () => {
-  await admin?.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-  await admin?.end();
+  await database?.drop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -88,7 +80,7 @@ describe("rotating the master key", () => {
     const [alice, bob, carol, dave, erin] = people(5);
     const s1 = await json<Session>(await createSession(underA, t.apiKey, { participants: [{ number: alice }, { number: bob }] }), 201);
     const pin = await json<Session>(await createSession(underA, t.apiKey, { routing: "pin", participants: [{ number: carol }, { number: dave }] }), 201);
-    const idem = { "Idempotency-Key": `rotation-${databaseName}` };
+    const idem = { "Idempotency-Key": `rotation-${randomBytes(8).toString("hex")}` };
     const body = { participants: [{ number: dave }, { number: erin }] };
     const s2 = await json<Session>(await createSession(underA, t.apiKey, body, idem), 201);
     const firstCall = await sim(underA, t).placeCall({ from: alice!, to: s1.participants[0]!.proxyNumber });

@@ -11,11 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/harness.js";
 import { expectNoRealNumbers } from "../support/privacy.js";
 import { AUTH_TOKEN, createSession, people, tenantWithPool, type Schemas } from "../support/fixtures.js";
-import { createTestClock } from "../support/clock.js";
 import { VobizSimulator } from "../sim/vobiz-simulator.js";
 import { createJobRunner } from "../../server/src/jobs/runner.js";
 import { createJobRegistry } from "../../server/src/jobs/kinds.js";
 import { webhookDeliveryJob } from "../../server/src/jobs/webhook-delivery.js";
+import { poolGaugesJob } from "../../server/src/jobs/pool-gauges.js";
+import { createOwnDatabase } from "../support/own-database.js";
 
 interface Family {
   name: string;
@@ -25,14 +26,13 @@ interface Family {
 const parsePrometheus = createRequire(import.meta.url)("parse-prometheus-text-format") as (text: string) => Family[];
 
 const TOKEN = "metrics-token-0123456789abcdef";
-const clock = createTestClock();
 let server: TestServer;
 let receiver: Server;
 let received = 0;
 const realNumbers: string[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer({ clock, env: { MASKLINE_METRICS_TOKEN: TOKEN, MASKLINE_WEBHOOK_ALLOW_PRIVATE: "true" } });
+  server = await startTestServer({ env: { MASKLINE_METRICS_TOKEN: TOKEN, MASKLINE_WEBHOOK_ALLOW_PRIVATE: "true" } });
   receiver = createServer((req, res) =>
     req.resume().on("end", () => {
       received += 1;
@@ -119,28 +119,48 @@ describe("GET /metrics", () => {
     expect(valueOf(unmatched, "maskline_http_requests_total", { operation: "unmatched", status: "404" })).toBeGreaterThanOrEqual(1);
   });
 
-  it("shows the job queue and each pool's headroom, with no phone number even in a pool named like one", async () => {
-    const phoneLikePool = "919812345678";
-    const t = await tenantWithPool(server, { dids: 3, pool: phoneLikePool });
-    const [a, b] = people(2);
-    realNumbers.push(a!, b!);
-    await createSession(server, t.apiKey, { participants: [{ number: a }, { number: b }], pool: phoneLikePool });
-    await server.request("/v1/erasures", { method: "POST", apiKey: t.apiKey, json: { number: people(1)[0] } });
-    // Pool figures are refreshed at most once a minute: the scrape is taken a minute later on the server's clock.
-    clock.shift(61_000);
+  it("shows the job queue and the fullest pools' headroom from the metrics.pools job, with no phone number even in a pool named like one", async () => {
+    // The pool gauges are every tenant's: this test counts them, so it runs on a database of its own.
+    const database = await createOwnDatabase("maskline_metrics");
+    const own = await startTestServer({ env: { MASKLINE_METRICS_TOKEN: TOKEN, ...(database.url ? { DATABASE_URL: database.url } : {}) } });
     try {
-      const { text, families } = await scrape();
-      expect(valueOf(families, "maskline_jobs", { kind: "privacy.erase", status: "queued" })).toBeGreaterThanOrEqual(1);
+      const phoneLikePool = "919812345678";
+      const t = await tenantWithPool(own, { dids: 3, pool: phoneLikePool });
+      const full = await tenantWithPool(own, { dids: 1 });
+      const [a, b, c, d] = people(4);
+      realNumbers.push(a!, b!, c!, d!);
+      await createSession(own, t.apiKey, { participants: [{ number: a }, { number: b }], pool: phoneLikePool });
+      await createSession(own, full.apiKey, { participants: [{ number: c }, { number: d }] });
+      await own.request("/v1/erasures", { method: "POST", apiKey: t.apiKey, json: { number: people(1)[0] } });
+      // The job sizes the pools (a scrape never does); a runner with that kind alone leaves the erasure queued.
+      const runner = createJobRunner(own.deps, createJobRegistry([poolGaugesJob]));
+      await runner.scheduleRecurring();
+      expect(await runner.runDue()).toBeGreaterThanOrEqual(1);
+      await runner.stop();
+
+      const res = await own.request("/metrics", { headers: { authorization: `Bearer ${TOKEN}` } });
+      const text = await res.text();
+      const families = new Map(parsePrometheus(text).map((f) => [f.name, f]));
+      expect(valueOf(families, "maskline_jobs", { kind: "privacy.erase", status: "queued" })).toBe(1);
       const pools = families.get("maskline_pool_headroom")!.metrics.filter((m) => m.labels?.tenant_id === t.tenantId);
       expect(pools).toHaveLength(1);
       expect(pools[0]!.labels!.pool).not.toBe(phoneLikePool);
       expect(pools[0]!.labels!.pool).toMatch(/\*/);
       expect(Number(pools[0]!.value)).toBe(2);
       expect(valueOf(families, "maskline_pool_utilisation", { tenant_id: t.tenantId })).toBeCloseTo(1 / 3);
+      expect(valueOf(families, "maskline_pool_headroom", { tenant_id: full.tenantId })).toBe(0);
+      expect(valueOf(families, "maskline_pools", { state: "all" })).toBe(2);
+      expect(valueOf(families, "maskline_pools", { state: "exhausted" })).toBe(1);
+      expect(valueOf(families, "maskline_pools", { state: "nearly_exhausted" })).toBe(1);
+      expect(valueOf(families, "maskline_pool_figures_age_seconds", {})).toBeLessThan(60);
+      // The fullest pool comes first: the operator's alert reads the top of the list.
+      const order = families.get("maskline_pool_utilisation")!.metrics.map((m) => m.labels!.tenant_id);
+      expect(order.indexOf(full.tenantId)).toBeLessThan(order.indexOf(t.tenantId));
       expect(text).not.toContain(phoneLikePool);
       expectNoRealNumbers(text, realNumbers);
     } finally {
-      clock.reset();
+      await own.stop();
+      await database.drop();
     }
     expectNoRealNumbers((await scrape()).text, realNumbers);
   });

@@ -16,10 +16,28 @@ interface Allowed {
 
 const ALLOWED: Allowed[] = [
   {
-    from: "server/src/stores/metrics.ts#tenantsWithNumbers",
+    from: "server/src/stores/metrics.ts#tenantsWithNumbersAfter",
     table: "numbers",
-    sql: /^SELECT DISTINCT tenant_id FROM numbers WHERE status = 'active' ORDER BY tenant_id LIMIT/,
-    why: "the operator's pool gauges (GET /metrics) name the tenants that have pools, at most once a minute; each pool is then sized within its tenant",
+    sql: /^SELECT DISTINCT tenant_id FROM numbers WHERE tenant_id > \$1 ORDER BY tenant_id LIMIT/,
+    why: "the metrics.pools job walks the tenants that have numbers in id order, a batch per run; each tenant's pools are then sized within the tenant",
+  },
+  {
+    from: "server/src/stores/metrics.ts#deletePoolGaugesBefore",
+    table: "pool_gauges",
+    sql: /^DELETE FROM pool_gauges WHERE computed_at < \$1$/,
+    why: "at the end of a walk, the gauges of tenants the walk no longer met (their last number gone) are removed, whoever they were",
+  },
+  {
+    from: "server/src/stores/metrics.ts#fullestPools",
+    table: "pool_gauges",
+    sql: /^SELECT tenant_id, pool, [\w, ]+\s+FROM pool_gauges ORDER BY utilisation DESC/,
+    why: "GET /metrics names the fullest pools across tenants: the operator's view",
+  },
+  {
+    from: "server/src/stores/metrics.ts#poolCounts",
+    table: "pool_gauges",
+    sql: /^SELECT count\(\*\)::int AS pools,[\s\S]*\sFROM pool_gauges$/,
+    why: "GET /metrics counts pools across tenants (all, exhausted, nearly exhausted): the operator's view",
   },
   {
     from: "server/src/stores/key-rotation.ts#encryptedBatch",

@@ -33,6 +33,7 @@ export const TENANT_COLUMN: Readonly<Record<string, string>> = {
   outbox: "tenant_id",
   idempotency_keys: "scope",
   audit_events: "tenant_id",
+  pool_gauges: "tenant_id",
   console_sessions: "scope",
 };
 

@@ -12,8 +12,9 @@ import { eventTopic, webhookDeliveryJob } from "./webhook-delivery.js";
 import { recordingDeleteJob } from "./recording-delete.js";
 import { eraseJob, exportJob } from "./privacy.js";
 import { rekeyJob } from "./rekey.js";
+import { poolGaugesJob } from "./pool-gauges.js";
 
-const builtInKinds: JobKind[] = [sessionExpiryJob, retentionPurgeJob, recordingDeleteJob, eraseJob, exportJob];
+const builtInKinds: JobKind[] = [sessionExpiryJob, retentionPurgeJob, recordingDeleteJob, eraseJob, exportJob, poolGaugesJob];
 const builtInTopics: OutboxTopic[] = [eventTopic];
 
 export type { JobRunner } from "./runner.js";

@@ -23,10 +23,14 @@ export interface Metrics {
   /** Jobs waiting or running, and how long the oldest due one has waited: set on each scrape. */
   readonly jobsQueued: Gauge<"kind" | "status">;
   readonly jobsOldestDueSeconds: Gauge<"kind">;
-  /** Pool sizing (services/pools.ts): set on each scrape, from figures at most a minute old. */
+  /** Pool sizing (services/pools.ts) of the fullest pools across tenants, from the `metrics.pools` job's table. */
   readonly poolHeadroom: Gauge<"tenant_id" | "pool">;
   readonly poolUtilisation: Gauge<"tenant_id" | "pool">;
   readonly poolPinHeadroom: Gauge<"tenant_id" | "pool">;
+  /** Pools across tenants: all of them, those with no headroom, those at 80 % or more. */
+  readonly pools: Gauge<"state">;
+  /** Age of the oldest pool figure: the job that keeps them is behind when this grows past a few minutes. */
+  readonly poolFiguresAge: Gauge;
 }
 
 /** Request latencies of a service answering in milliseconds, up to the 30 s a request may take at all. */
@@ -104,6 +108,17 @@ export function createMetrics(): Metrics {
       name: "maskline_pool_pin_headroom",
       help: "How many more PIN sessions the pool's PIN space can carry.",
       labelNames: ["tenant_id", "pool"] as const,
+      registers,
+    }),
+    pools: new Gauge({
+      name: "maskline_pools",
+      help: "Pools across tenants, by state: all, exhausted (no headroom), nearly_exhausted (utilisation 0.8 or more).",
+      labelNames: ["state"] as const,
+      registers,
+    }),
+    poolFiguresAge: new Gauge({
+      name: "maskline_pool_figures_age_seconds",
+      help: "Age of the oldest pool figure behind the pool gauges (refreshed by the metrics.pools job every minute).",
       registers,
     }),
   });

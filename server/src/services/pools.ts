@@ -1,3 +1,4 @@
+import type { Knex } from "knex";
 import type { Deps } from "../deps.js";
 import { notFound } from "../errors.js";
 import * as store from "../stores/pools.js";
@@ -49,8 +50,12 @@ export async function listPools(deps: Pick<Deps, "db" | "clock">, tenantId: stri
   return { rows, shape: (row: PoolFiguresRow) => toPool(row, pinLength) };
 }
 
-/** Every pool of the tenant, shaped (the metrics' pool gauges): at most the first 1,000 pools by name. */
-export async function getPoolFiguresForMetrics(deps: Pick<Deps, "db" | "clock">, tenantId: string): Promise<Schemas["Pool"][]> {
-  const { rows, shape } = await listPools(deps, tenantId, { limit: 1_000 });
-  return rows.slice(0, 1_000).map(shape);
+/**
+ * Every pool of the tenant, shaped, read with `db` (the pool gauges' job passes its transaction: the embedded
+ * database has one connection). At most the first 1,000 pools by name.
+ */
+export async function poolsOfTenant(db: Knex, tenantId: string, now: Date): Promise<Schemas["Pool"][]> {
+  const rows = await store.poolFigures(db, tenantId, now, { page: { limit: 1_000 } });
+  const pinLength = effectiveSettings((await findTenant(db, tenantId))?.settings).pinLength;
+  return rows.slice(0, 1_000).map((row) => toPool(row, pinLength));
 }

@@ -1,6 +1,7 @@
 /**
- * The figures `GET /metrics` reads at each scrape (services/metrics.ts): the job queue's depth and age, and which
- * tenants have pools to size. Both are across tenants on purpose: they are the operator's view of the service.
+ * The figures `GET /metrics` reads (services/metrics.ts): the job queue's depth and age, and the pool gauges the
+ * `metrics.pools` job keeps (jobs/pool-gauges.ts). The reads are across tenants on purpose: they are the operator's
+ * view of the service. The job's writes are a tenant at a time, except the sweep of tenants that have left the walk.
  */
 import type { Knex } from "knex";
 
@@ -24,11 +25,66 @@ export async function jobQueue(db: Knex, now: Date): Promise<JobQueueRow[]> {
   return rows;
 }
 
-/** Tenants with at least one active DID: the ones whose pools are sized (numbers_tenant index). */
-export async function tenantsWithNumbers(db: Knex, limit: number): Promise<string[]> {
+/** The next tenants with at least one number, in id order after `after` (the walk of the pool gauges' job). */
+export async function tenantsWithNumbersAfter(db: Knex, after: string | null, limit: number): Promise<string[]> {
   const { rows } = await db.raw<{ rows: Array<{ tenant_id: string }> }>(
-    "SELECT DISTINCT tenant_id FROM numbers WHERE status = 'active' ORDER BY tenant_id LIMIT ?",
-    [limit],
+    `SELECT DISTINCT tenant_id FROM numbers WHERE tenant_id > ? ORDER BY tenant_id LIMIT ?`,
+    [after ?? "", limit],
   );
   return rows.map((r) => r.tenant_id);
+}
+
+export interface PoolGaugeRow {
+  tenant_id: string;
+  pool: string;
+  numbers: number;
+  busiest: number;
+  headroom: number;
+  utilisation: number;
+  pin_headroom: number;
+}
+
+/** A tenant's pools as they are now: written, and the tenant's pools that no longer hold a number removed. */
+export async function replaceTenantPoolGauges(trx: Knex, tenantId: string, rows: PoolGaugeRow[], now: Date): Promise<void> {
+  if (rows.length > 0) {
+    await trx("pool_gauges")
+      .insert(rows.map((r) => ({ ...r, computed_at: now })))
+      .onConflict(["tenant_id", "pool"])
+      .merge();
+  }
+  await trx("pool_gauges").where({ tenant_id: tenantId }).where("computed_at", "<", now).delete();
+}
+
+/** After a whole walk: the gauges of tenants the walk no longer met (their last number gone), across tenants. */
+export async function deletePoolGaugesBefore(trx: Knex, before: Date): Promise<void> {
+  await trx.raw("DELETE FROM pool_gauges WHERE computed_at < ?", [before]);
+}
+
+/** The fullest pools across tenants (highest utilisation first), for the per-pool gauges. */
+export async function fullestPools(db: Knex, limit: number): Promise<PoolGaugeRow[]> {
+  const { rows } = await db.raw<{ rows: PoolGaugeRow[] }>(
+    `SELECT tenant_id, pool, numbers, busiest, headroom, utilisation, pin_headroom
+       FROM pool_gauges ORDER BY utilisation DESC, tenant_id, pool LIMIT ?`,
+    [limit],
+  );
+  return rows;
+}
+
+export interface PoolCountsRow {
+  pools: number;
+  exhausted: number;
+  nearly_exhausted: number;
+  oldest_computed_at: Date | null;
+}
+
+/** How many pools there are, how many have no headroom, and how many are at 80 % or more; and the oldest figure. */
+export async function poolCounts(db: Knex): Promise<PoolCountsRow> {
+  const { rows } = await db.raw<{ rows: PoolCountsRow[] }>(
+    `SELECT count(*)::int AS pools,
+            (count(*) FILTER (WHERE headroom = 0 AND numbers > 0))::int AS exhausted,
+            (count(*) FILTER (WHERE utilisation >= 0.8))::int AS nearly_exhausted,
+            min(computed_at) AS oldest_computed_at
+       FROM pool_gauges`,
+  );
+  return rows[0]!;
 }
