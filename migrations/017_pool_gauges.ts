@@ -16,8 +16,12 @@ export async function up(knex: Knex): Promise<void> {
       busiest integer NOT NULL,
       headroom integer NOT NULL,
       utilisation double precision NOT NULL,
-      pin_headroom integer NOT NULL,
+      -- Sessions the PINs left can still open: numbers × 10^pinLength ÷ 2, past integer with 8-digit PINs on 50 numbers.
+      pin_headroom bigint NOT NULL,
       computed_at timestamptz NOT NULL,
+      -- The walk's pass that wrote the row: at a pass's end, rows of another pass are of tenants it no longer met.
+      -- (Not computed_at: replicas' clocks differ, and a time comparison would keep or drop the wrong rows.)
+      pass text NOT NULL,
       PRIMARY KEY (tenant_id, pool)
     )`);
   await knex.raw("CREATE INDEX pool_gauges_fullest ON pool_gauges (utilisation DESC, tenant_id, pool)");

@@ -16,6 +16,7 @@ import * as privacy from "./014_privacy.js";
 import * as auditLog from "./015_audit_log.js";
 import * as consoleSessions from "./016_console.js";
 import * as poolGauges from "./017_pool_gauges.js";
+import * as usageIndexes from "./018_usage_indexes.js";
 
 // A static list instead of a directory scan, so migrations run the same under tsx, vitest and a bundle.
 const migrations: Record<string, Knex.Migration> = {
@@ -36,6 +37,7 @@ const migrations: Record<string, Knex.Migration> = {
   "015_audit_log": auditLog,
   "016_console": consoleSessions,
   "017_pool_gauges": poolGauges,
+  "018_usage_indexes": usageIndexes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1777,7 +1777,7 @@ export interface components {
         UrlSecret: string;
         Limit: number;
         Cursor: string;
-        /** @description Count calls that started at or after this time (default: 24 hours ago). The console sends the viewer's midnight. */
+        /** @description Count calls that started at or after this time (default: 24 hours ago), at most 31 days ago (422 otherwise). The console sends the viewer's midnight. */
         UsageSince: components["schemas"]["Timestamp"];
         /** @description The console session's CSRF token; required on every change made with the console cookie. */
         CsrfToken: string;
@@ -2013,7 +2013,7 @@ export interface operations {
     "admin.tenants.usage": {
         parameters: {
             query?: {
-                /** @description Count calls that started at or after this time (default: 24 hours ago). The console sends the viewer's midnight. */
+                /** @description Count calls that started at or after this time (default: 24 hours ago), at most 31 days ago (422 otherwise). The console sends the viewer's midnight. */
                 since?: components["parameters"]["UsageSince"];
             };
             header?: never;
@@ -2143,7 +2143,7 @@ export interface operations {
     "usage.get": {
         parameters: {
             query?: {
-                /** @description Count calls that started at or after this time (default: 24 hours ago). The console sends the viewer's midnight. */
+                /** @description Count calls that started at or after this time (default: 24 hours ago), at most 31 days ago (422 otherwise). The console sends the viewer's midnight. */
                 since?: components["parameters"]["UsageSince"];
             };
             header?: never;

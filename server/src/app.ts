@@ -59,7 +59,8 @@ export function buildRouter(deps: Deps): Router<RequestState> {
 }
 
 export function createApp(deps: Deps): Koa<RequestState> {
-  const app = new Koa<RequestState>({ proxy: false });
+  // Behind a proxy, trust only the hop next to us (maxIpsCount 1): entries further left are the client's to invent.
+  const app = new Koa<RequestState>({ proxy: deps.config.trustProxy, maxIpsCount: 1 });
   const router = buildRouter(deps);
   // Errors are answered by problemJson; Koa's own handler would only log them a second time.
   app.silent = true;

@@ -53,6 +53,8 @@ const envSchema = z.object({
   MASKLINE_CONSOLE_DIR: optionalString,
   // Wrong console sign-ins an address may make in 15 minutes, across replicas; 0 turns the limit off.
   MASKLINE_CONSOLE_SIGN_IN_ATTEMPTS: z.coerce.number().int().min(0).max(10_000).default(10),
+  // Behind one reverse proxy (a load balancer): the client's address is the last X-Forwarded-For entry.
+  MASKLINE_TRUST_PROXY: z.enum(["true", "false"]).default("false"),
 });
 
 export type MetricsAccess = { kind: "token"; token: string } | { kind: "open" } | { kind: "closed" };
@@ -84,6 +86,11 @@ export interface Config {
   readonly webhookAllowPrivate: boolean;
   /** Event deliveries in flight at once on this replica (each endpoint is further bounded on its own). */
   readonly webhookConcurrency: number;
+  /**
+   * The service sits behind one reverse proxy that sets X-Forwarded-For: a request's address (console sign-in limits,
+   * logs) is the one that proxy saw. Off, the header is ignored (a client could otherwise pick its own address).
+   */
+  readonly trustProxy: boolean;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly databasePoolMax: number;
   readonly sweepIntervalMs: number;
@@ -244,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     signingKeys: e.MASKLINE_SIGNING_KEY === undefined ? undefined : parseSigningKeys(e.MASKLINE_SIGNING_KEY),
     webhookAllowPrivate: e.MASKLINE_WEBHOOK_ALLOW_PRIVATE === "true",
     webhookConcurrency: e.MASKLINE_WEBHOOK_CONCURRENCY,
+    trustProxy: e.MASKLINE_TRUST_PROXY === "true",
     logLevel: e.LOG_LEVEL,
     databasePoolMax: e.DATABASE_POOL_MAX,
     sweepIntervalMs: e.MASKLINE_SWEEP_INTERVAL_MS,

@@ -160,6 +160,7 @@ describeWithOwnedServices("fault: the service is killed with SIGKILL while jobs 
       "SELECT dedupe_key, count(*) AS n FROM jobs WHERE dedupe_key LIKE 'recurring:%' GROUP BY dedupe_key ORDER BY dedupe_key",
     );
     expect(recurring).toEqual([
+      { dedupe_key: "recurring:metrics.pools", n: "1" },
       { dedupe_key: "recurring:outbox.dispatch", n: "1" },
       { dedupe_key: "recurring:retention.purge", n: "1" },
       { dedupe_key: "recurring:sessions.expire", n: "1" },

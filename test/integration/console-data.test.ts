@@ -96,9 +96,10 @@ describe("usage", () => {
     expect((await server.request(`/v1/admin/tenants/${w.t.tenantId}/usage`, { headers: admin })).status).toBe(401);
   });
 
-  it("refuses a since that is not a date-time with 422", async () => {
+  it("refuses a since that is not a date-time, or is more than 31 days ago, with 422", async () => {
     const { apiKey } = await server.createTenant();
-    for (const since of ["yesterday", "2026-13-01T00:00:00Z", ""]) {
+    const longAgo = new Date(Date.now() - 32 * 86_400_000).toISOString();
+    for (const since of ["yesterday", "2026-13-01T00:00:00Z", "", "2026-06-30T23:59:60Z", longAgo]) {
       const res = await server.request(`/v1/usage?since=${encodeURIComponent(since)}`, { apiKey });
       expect(res.status, since).toBe(422);
       expect((await problemOf(res)).code).toBe("validation_failed");

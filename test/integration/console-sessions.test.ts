@@ -315,6 +315,57 @@ describe("sign-in attempts", () => {
       clock.reset();
     }
   });
+
+  it("counts parallel wrong credentials exactly: of 25 at once, 10 are judged (401) and 15 refused (429)", async () => {
+    clock.shift(Math.floor(Math.random() * 1000 + 3000) * SIGN_IN_WINDOW_MS);
+    try {
+      const statuses = await Promise.all(
+        Array.from({ length: 25 }, (_, i) => server.request("/v1/console/session", { method: "POST", json: { credential: `guess-${i}` } }).then((r) => r.status)),
+      );
+      expect(statuses.filter((s) => s === 401)).toHaveLength(SIGN_IN_FAILURES_ALLOWED);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(25 - SIGN_IN_FAILURES_ALLOWED);
+    } finally {
+      clock.reset();
+    }
+  });
+
+  it("does not count right credentials: nine wrong, then twenty right, leave the tenth wrong one a 401", async () => {
+    const { apiKey } = await server.createTenant();
+    clock.shift(Math.floor(Math.random() * 1000 + 5000) * SIGN_IN_WINDOW_MS);
+    try {
+      for (let i = 0; i < SIGN_IN_FAILURES_ALLOWED - 1; i++) {
+        expect((await server.request("/v1/console/session", { method: "POST", json: { credential: `wrong-${i}` } })).status).toBe(401);
+      }
+      for (let i = 0; i < 20; i++) {
+        expect((await server.request("/v1/console/session", { method: "POST", json: { credential: apiKey } })).status).toBe(201);
+      }
+      expect((await server.request("/v1/console/session", { method: "POST", json: { credential: "wrong-last" } })).status).toBe(401);
+      expect((await server.request("/v1/console/session", { method: "POST", json: { credential: "wrong-over" } })).status).toBe(429);
+    } finally {
+      clock.reset();
+    }
+  });
+
+  it("counts per client behind a trusted proxy (MASKLINE_TRUST_PROXY), and ignores X-Forwarded-For otherwise", async () => {
+    const proxied = await startTestServer({ clock, env: { MASKLINE_TRUST_PROXY: "true", MASKLINE_CONSOLE_SIGN_IN_ATTEMPTS: "2" } });
+    const direct = await startTestServer({ clock, env: { MASKLINE_CONSOLE_SIGN_IN_ATTEMPTS: "2" } });
+    clock.shift(Math.floor(Math.random() * 1000 + 7000) * SIGN_IN_WINDOW_MS);
+    const attempt = (srv: TestServer, forwardedFor: string) =>
+      srv.request("/v1/console/session", { method: "POST", json: { credential: "wrong" }, headers: { "x-forwarded-for": forwardedFor } }).then((r) => r.status);
+    try {
+      // Two clients behind the proxy: each has its own allowance. A client-written entry before the proxy's is ignored.
+      expect([await attempt(proxied, "203.0.113.7"), await attempt(proxied, "198.51.100.1, 203.0.113.7")]).toEqual([401, 401]);
+      expect(await attempt(proxied, "203.0.113.7")).toBe(429);
+      expect(await attempt(proxied, "203.0.113.8")).toBe(401);
+      // Without the setting, the header is the client's word: changing it does not buy more attempts.
+      expect([await attempt(direct, "192.0.2.1"), await attempt(direct, "192.0.2.2")]).toEqual([401, 401]);
+      expect(await attempt(direct, "192.0.2.3")).toBe(429);
+    } finally {
+      clock.reset();
+      await proxied.stop();
+      await direct.stop();
+    }
+  });
 });
 
 describe("the console's files", () => {

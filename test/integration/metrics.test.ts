@@ -127,6 +127,12 @@ describe("GET /metrics", () => {
       const phoneLikePool = "919812345678";
       const t = await tenantWithPool(own, { dids: 3, pool: phoneLikePool });
       const full = await tenantWithPool(own, { dids: 1 });
+      // 50 numbers with 8-digit PINs: 2.5 × 10^9 sessions of PIN headroom, past a 32-bit integer. And a pool name
+      // with a number glued to a word, which the log scrubber keeps as an identifier but a label must not.
+      const gluedPool = "rider_919812345678";
+      const wide = await tenantWithPool(own, { dids: 50, pool: gluedPool });
+      const settings = await own.request("/v1/settings", { method: "PATCH", apiKey: wide.apiKey, json: { pinLength: 8 } });
+      expect(settings.status).toBe(200);
       const [a, b, c, d] = people(4);
       realNumbers.push(a!, b!, c!, d!);
       await createSession(own, t.apiKey, { participants: [{ number: a }, { number: b }], pool: phoneLikePool });
@@ -149,7 +155,10 @@ describe("GET /metrics", () => {
       expect(Number(pools[0]!.value)).toBe(2);
       expect(valueOf(families, "maskline_pool_utilisation", { tenant_id: t.tenantId })).toBeCloseTo(1 / 3);
       expect(valueOf(families, "maskline_pool_headroom", { tenant_id: full.tenantId })).toBe(0);
-      expect(valueOf(families, "maskline_pools", { state: "all" })).toBe(2);
+      expect(valueOf(families, "maskline_pool_pin_headroom", { tenant_id: wide.tenantId })).toBe(2_500_000_000);
+      const widePool = families.get("maskline_pool_headroom")!.metrics.find((m) => m.labels?.tenant_id === wide.tenantId)!;
+      expect(widePool.labels!.pool).toBe("rider_********5678");
+      expect(valueOf(families, "maskline_pools", { state: "all" })).toBe(3);
       expect(valueOf(families, "maskline_pools", { state: "exhausted" })).toBe(1);
       expect(valueOf(families, "maskline_pools", { state: "nearly_exhausted" })).toBe(1);
       expect(valueOf(families, "maskline_pool_figures_age_seconds", {})).toBeLessThan(60);
@@ -157,6 +166,7 @@ describe("GET /metrics", () => {
       const order = families.get("maskline_pool_utilisation")!.metrics.map((m) => m.labels!.tenant_id);
       expect(order.indexOf(full.tenantId)).toBeLessThan(order.indexOf(t.tenantId));
       expect(text).not.toContain(phoneLikePool);
+      expect(text).not.toContain("919812345678");
       expectNoRealNumbers(text, realNumbers);
     } finally {
       await own.stop();

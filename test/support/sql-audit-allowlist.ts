@@ -22,10 +22,10 @@ const ALLOWED: Allowed[] = [
     why: "the metrics.pools job walks the tenants that have numbers in id order, a batch per run; each tenant's pools are then sized within the tenant",
   },
   {
-    from: "server/src/stores/metrics.ts#deletePoolGaugesBefore",
+    from: "server/src/stores/metrics.ts#deletePoolGaugesNotOf",
     table: "pool_gauges",
-    sql: /^DELETE FROM pool_gauges WHERE computed_at < \$1$/,
-    why: "at the end of a walk, the gauges of tenants the walk no longer met (their last number gone) are removed, whoever they were",
+    sql: /^DELETE FROM pool_gauges WHERE pass <> \$1$/,
+    why: "at the end of a pass, the gauges of tenants the pass no longer met (their last number gone) are removed, whoever they were",
   },
   {
     from: "server/src/stores/metrics.ts#fullestPools",

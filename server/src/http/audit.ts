@@ -20,8 +20,8 @@
  *   - actor: the API key id that authenticated the request, or `operator` (the admin token names no one more precisely).
  *   - resource id: RESOURCE_ID below: by default the `id` of the resource the response returns (the thing created,
  *     updated or placed), else the path's `id` (a delete, a rotation, a redelivery); the exceptions are named there.
- *   - ip: ctx.ip. The app runs with Koa's `proxy` off, so this is the socket's peer: behind a load balancer or reverse
- *     proxy it is the proxy's address, not the client's (X-Forwarded-For is not trusted, since anyone can send it).
+ *   - ip: ctx.ip: the socket's peer, or with MASKLINE_TRUST_PROXY the address the one proxy in front saw (the last
+ *     X-Forwarded-For entry; the entries before it are the client's to invent, so they are never read).
  *   - request id: the request's (ctx.state.requestId, echoed as X-Request-Id), masked like a log field if a caller
  *     sent a phone-shaped X-Request-Id.
  */

@@ -82,6 +82,18 @@ function loadBuild(dir: string): Build | null {
   }
 }
 
+/**
+ * Whether the public URL is https, however it is spelt (`HTTPS://…` too): the console's cookies are then `Secure`
+ * and its pages carry HSTS. The public URL decides, not the request: TLS often ends at a proxy in front.
+ */
+export function isHttps(publicBaseUrl: string): boolean {
+  try {
+    return new URL(publicBaseUrl).protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
 /** The headers every console response carries, pages and files alike. */
 export function setConsoleHeaders(ctx: AppContext, secure: boolean): void {
   ctx.set("Content-Security-Policy", CONSOLE_CSP);
@@ -101,10 +113,15 @@ const NOT_BUILT = `<!doctype html>
 Run it in the repository, then reload this page. The API under <code>/v1</code> works meanwhile.</p></main></body></html>
 `;
 
+const RELIST_AFTER_MS = 5_000;
+
 export function consoleAssets(deps: Pick<Deps, "config">) {
   const dir = deps.config.consoleDir ?? defaultConsoleDir();
-  const secure = deps.config.publicBaseUrl.startsWith("https://");
+  const secure = isHttps(deps.config.publicBaseUrl);
   let build: Build | null = null;
+  // A request for a file the listing lacks reads the folder again, but not more than once in RELIST_AFTER_MS: a
+  // stream of made-up file names must not become a stream of disk reads of the whole build.
+  let listedAt = 0;
   return async function serveConsole(ctx: AppContext, next: Next) {
     if (ctx.path !== PREFIX && !ctx.path.startsWith(`${PREFIX}/`)) return next();
     setConsoleHeaders(ctx, secure);
@@ -124,7 +141,9 @@ export function consoleAssets(deps: Pick<Deps, "config">) {
     if (ctx.path.startsWith(ASSETS)) {
       const asset = build.assets.get(ctx.path.slice(ASSETS.length));
       if (!asset) {
-        // A file the listing lacks: perhaps built since. Look again once, then 404.
+        // A file the listing lacks: perhaps built since. Look again (at most every few seconds), then 404.
+        if (Date.now() - listedAt < RELIST_AFTER_MS) throw new AppError("not_found", "No such console file.");
+        listedAt = Date.now();
         build = loadBuild(dir) ?? build;
         if (!build.assets.has(ctx.path.slice(ASSETS.length))) throw new AppError("not_found", "No such console file.");
         return serveConsole(ctx, next);

@@ -16,13 +16,14 @@ import type { Deps } from "../deps.js";
 import { AppError } from "../errors.js";
 import { authenticateConsole, type ConsoleIdentity, type IssuedSession } from "../services/console-sessions.js";
 import type { AppContext } from "./context.js";
+import { isHttps } from "./console-assets.js";
 
 const BASE_NAME = "maskline_console";
 export const CSRF_HEADER = "x-csrf-token";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const TOKEN_SHAPE = /^[A-Za-z0-9_.-]{20,2048}$/;
 
-const isSecure = (deps: Pick<Deps, "config">) => deps.config.publicBaseUrl.startsWith("https://");
+const isSecure = (deps: Pick<Deps, "config">) => isHttps(deps.config.publicBaseUrl);
 export const cookieName = (deps: Pick<Deps, "config">) => (isSecure(deps) ? `__Host-${BASE_NAME}` : BASE_NAME);
 
 /** The console cookie's value, if the request carries one that could be a token. */

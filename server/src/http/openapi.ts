@@ -75,6 +75,10 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 const makeAjv = (doc: OpenApiDocument, coerceTypes: boolean | "array") => {
   const ajv = new Ajv2020({ strict: false, allErrors: true, useDefaults: true, coerceTypes });
   addFormats(ajv);
+  // ajv-formats accepts a leap second (23:59:60) that Date cannot hold: a handler would get an Invalid Date and the
+  // query a 500. A timestamp is valid only if it is both well formed and a real instant.
+  const wellFormed = ajv.formats["date-time"] as { validate: (s: string) => boolean };
+  ajv.addFormat("date-time", { type: "string", validate: (s: string) => wellFormed.validate(s) && !Number.isNaN(Date.parse(s)) });
   ajv.addSchema(doc as object, "spec");
   return ajv;
 };

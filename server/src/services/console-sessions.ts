@@ -65,29 +65,36 @@ export function toConsoleSession(deps: Pick<Deps, "consoleTokens">, view: Consol
 
 const failureKey = (ip: string, window: number) => `console-signin:{${ip}}:${window}`;
 
-/** 429 once an address has spent its wrong attempts in this window; kv trouble lets the attempt through (fail open). */
-async function refuseIfThrottled(deps: ConsoleDeps, ip: string, nowMs: number): Promise<number> {
-  const window = Math.floor(nowMs / SIGN_IN_WINDOW_MS);
+/**
+ * Counts this attempt against the address before the credential is checked, 429 once the window's attempts are
+ * spent. Counting first (one atomic increment) is what holds under parallel requests: a read-then-count check lets a
+ * burst of simultaneous guesses all see room. A right credential gives its attempt back (giveBack), so only wrong
+ * ones use the allowance. kv trouble lets the attempt through (fail open) with a warning. Returns the counter's key.
+ */
+async function takeAttempt(deps: ConsoleDeps, ip: string, nowMs: number): Promise<string | null> {
   const allowed = deps.config.consoleSignInAttempts;
-  if (allowed === 0) return window;
-  let failures = 0;
+  if (allowed === 0) return null;
+  const window = Math.floor(nowMs / SIGN_IN_WINDOW_MS);
+  const key = failureKey(ip, window);
+  let attempts: number;
   try {
-    failures = Number((await deps.kv.get(failureKey(ip, window))) ?? 0);
+    attempts = await deps.kv.increment(key, 1, SIGN_IN_WINDOW_MS);
   } catch (err) {
     deps.logger.warn({ err }, "console sign-in counters unavailable: attempts are not being limited");
+    return null;
   }
-  if (failures >= allowed) {
+  if (attempts > allowed) {
     const retryAfter = Math.ceil(((window + 1) * SIGN_IN_WINDOW_MS - nowMs) / 1000);
     throw new AppError("rate_limited", "Too many wrong sign-in attempts from this address; wait before trying again.", {
       headers: { "Retry-After": String(retryAfter) },
     });
   }
-  return window;
+  return key;
 }
 
-async function countFailure(deps: ConsoleDeps, ip: string, window: number): Promise<void> {
-  if (deps.config.consoleSignInAttempts === 0) return;
-  await deps.kv.increment(failureKey(ip, window), 1, SIGN_IN_WINDOW_MS).catch(() => undefined);
+/** An attempt that was not a wrong credential (it succeeded, or the check itself failed) is not counted. */
+async function giveBack(deps: ConsoleDeps, key: string | null): Promise<void> {
+  if (key) await deps.kv.increment(key, -1, SIGN_IN_WINDOW_MS).catch(() => undefined);
 }
 
 /** Which kind of session the credential opens, or a 401 (counted against `ip`). */
@@ -124,12 +131,13 @@ function identityOf(view: ConsoleSessionView): ConsoleIdentity {
 
 export async function signIn(deps: ConsoleDeps, credential: string, ip: string): Promise<IssuedSession> {
   const now = deps.clock.now();
-  const window = await refuseIfThrottled(deps, ip, now.getTime());
-  const who = await identify(deps, credential);
-  if (!who) {
-    await countFailure(deps, ip, window);
-    throw new AppError("unauthorized", "That API key or operator token is not valid (or has been revoked).");
-  }
+  const attempt = await takeAttempt(deps, ip, now.getTime());
+  const who = await identify(deps, credential).catch(async (err: unknown) => {
+    await giveBack(deps, attempt);
+    throw err;
+  });
+  if (!who) throw new AppError("unauthorized", "That API key or operator token is not valid (or has been revoked).");
+  await giveBack(deps, attempt);
   const row: Omit<store.ConsoleSessionRow, "revoked_at"> = {
     scope: who.kind === "tenant" ? who.tenantId : OPERATOR_SCOPE,
     id: newId("cs"),

@@ -8,6 +8,7 @@
  * series is nobody's friend); counts cover all of them. Pool names are tenants' words: a name that looks like a
  * phone number is shown masked, as in the logs.
  */
+import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import type { Deps } from "../deps.js";
 import { redactPhoneNumbers } from "../logging/redact.js";
@@ -19,6 +20,16 @@ export const MAX_POOL_SERIES = 500;
 const POOLS_READ_EVERY_MS = 30_000;
 /** Tenants sized per run of the job (one transaction); the walk continues at once until it has met them all. */
 const TENANTS_PER_RUN = 100;
+/** A run stops taking tenants after this long, well inside the job's 60 s timeout (a few huge tenants in a batch). */
+const STEP_BUDGET_MS = 20_000;
+
+/**
+ * A pool's label: a pool name is a tenant's word, so any run of 7 or more digits in it is masked, even one glued to
+ * letters (`rider_919812345678`), which the log scrubber would read as an identifier and keep.
+ */
+export function poolLabel(pool: string): string {
+  return redactPhoneNumbers(pool).replace(/\d{7,}/g, (run) => "*".repeat(run.length - 4) + run.slice(-4));
+}
 
 const lastPoolRead = new WeakMap<object, number>();
 
@@ -42,7 +53,7 @@ async function refreshPools(deps: Pick<Deps, "db" | "clock" | "metrics">): Promi
   const { poolHeadroom, poolUtilisation, poolPinHeadroom, pools, poolFiguresAge } = deps.metrics;
   for (const gauge of [poolHeadroom, poolUtilisation, poolPinHeadroom]) gauge.reset();
   for (const pool of fullest) {
-    const labels = { tenant_id: pool.tenant_id, pool: redactPhoneNumbers(pool.pool) };
+    const labels = { tenant_id: pool.tenant_id, pool: poolLabel(pool.pool) };
     poolHeadroom.set(labels, Number(pool.headroom));
     poolUtilisation.set(labels, Number(pool.utilisation));
     poolPinHeadroom.set(labels, Number(pool.pin_headroom));
@@ -50,7 +61,9 @@ async function refreshPools(deps: Pick<Deps, "db" | "clock" | "metrics">): Promi
   pools.set({ state: "all" }, Number(counts.pools));
   pools.set({ state: "exhausted" }, Number(counts.exhausted));
   pools.set({ state: "nearly_exhausted" }, Number(counts.nearly_exhausted));
-  poolFiguresAge.set(counts.oldest_computed_at ? Math.max(0, (now - new Date(counts.oldest_computed_at).getTime()) / 1000) : 0);
+  // No figures yet (a new service, or no tenant has a number): no age rather than a reassuring 0.
+  poolFiguresAge.reset();
+  if (counts.oldest_computed_at) poolFiguresAge.set(Math.max(0, (now - new Date(counts.oldest_computed_at).getTime()) / 1000));
 }
 
 /** The metrics in Prometheus's text format, and its content type. */
@@ -60,41 +73,55 @@ export async function renderMetrics(deps: Pick<Deps, "db" | "clock" | "metrics">
   return { contentType: deps.metrics.registry.contentType, text: await deps.metrics.registry.metrics() };
 }
 
-/** Where the pool gauges' walk is: the last tenant sized, and when the current pass began. */
+/** Where the pool gauges' walk is: the last tenant sized, and the pass it belongs to. */
 export interface PoolGaugeWalk {
   after: string | null;
-  passStartedAt: string | null;
+  pass: string | null;
 }
 
-export const POOL_GAUGE_WALK_START: PoolGaugeWalk = { after: null, passStartedAt: null };
+export const POOL_GAUGE_WALK_START: PoolGaugeWalk = { after: null, pass: null };
 
 /**
  * One step of the walk, in the job's transaction: the next tenants' pools sized (each with GET /v1/pools's own
- * tenant-scoped query) and written. At the end of a pass, the gauges of tenants it no longer met are removed.
+ * tenant-scoped query) and written. A tenant whose sizing fails is logged and skipped (its savepoint rolled back, its
+ * old figures kept): one tenant's trouble must not stall the gauges of all the others. At the end of a pass, the
+ * gauges of tenants it no longer met are removed.
  */
 export async function poolGaugeStep(
-  deps: Pick<Deps, "clock">,
-  trx: Knex,
+  deps: Pick<Deps, "clock" | "logger">,
+  trx: Knex.Transaction,
   walk: PoolGaugeWalk,
 ): Promise<{ walk: PoolGaugeWalk; passEnded: boolean; tenants: number }> {
   const now = deps.clock.now();
-  const passStartedAt = walk.passStartedAt ?? now.toISOString();
+  const startedAt = Date.now();
+  const pass = walk.pass ?? randomUUID();
   const tenants = await store.tenantsWithNumbersAfter(trx, walk.after, TENANTS_PER_RUN);
+  let sized = 0;
   for (const tenantId of tenants) {
-    const rows = (await poolsOfTenant(trx, tenantId, now)).map((p) => ({
-      tenant_id: tenantId,
-      pool: p.pool,
-      numbers: p.numbers,
-      busiest: p.busiestParticipantSessions,
-      headroom: p.headroom,
-      utilisation: p.utilisation,
-      pin_headroom: p.pinHeadroom,
-    }));
-    await store.replaceTenantPoolGauges(trx, tenantId, rows, now);
+    try {
+      await trx.transaction(async (savepoint) => {
+        const rows = (await poolsOfTenant(savepoint, tenantId, now)).map((p) => ({
+          tenant_id: tenantId,
+          pool: p.pool,
+          numbers: p.numbers,
+          busiest: p.busiestParticipantSessions,
+          headroom: p.headroom,
+          utilisation: p.utilisation,
+          pin_headroom: p.pinHeadroom,
+        }));
+        await store.replaceTenantPoolGauges(savepoint, tenantId, rows, pass, now);
+      });
+    } catch (err) {
+      deps.logger.warn({ err, tenantId }, "pool gauges: sizing a tenant's pools failed; its figures are kept as they were");
+      // Keep the old rows, but in this pass: the pass's end must not take them for a tenant that left.
+      await store.markPoolGaugesPass(trx, tenantId, pass);
+    }
+    sized++;
+    if (Date.now() - startedAt > STEP_BUDGET_MS) break;
   }
-  if (tenants.length < TENANTS_PER_RUN) {
-    await store.deletePoolGaugesBefore(trx, new Date(passStartedAt));
-    return { walk: POOL_GAUGE_WALK_START, passEnded: true, tenants: tenants.length };
+  if (sized === tenants.length && tenants.length < TENANTS_PER_RUN) {
+    await store.deletePoolGaugesNotOf(trx, pass);
+    return { walk: POOL_GAUGE_WALK_START, passEnded: true, tenants: sized };
   }
-  return { walk: { after: tenants.at(-1)!, passStartedAt }, passEnded: false, tenants: tenants.length };
+  return { walk: { after: tenants[sized - 1] ?? walk.after, pass }, passEnded: false, tenants: sized };
 }

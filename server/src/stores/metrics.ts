@@ -44,20 +44,31 @@ export interface PoolGaugeRow {
   pin_headroom: number;
 }
 
-/** A tenant's pools as they are now: written, and the tenant's pools that no longer hold a number removed. */
-export async function replaceTenantPoolGauges(trx: Knex, tenantId: string, rows: PoolGaugeRow[], now: Date): Promise<void> {
+/** A tenant's pools as they are now, stamped with the walk's pass: written, and its pools that hold no number removed. */
+export async function replaceTenantPoolGauges(trx: Knex, tenantId: string, rows: PoolGaugeRow[], pass: string, now: Date): Promise<void> {
   if (rows.length > 0) {
     await trx("pool_gauges")
-      .insert(rows.map((r) => ({ ...r, computed_at: now })))
+      .insert(rows.map((r) => ({ ...r, computed_at: now, pass })))
       .onConflict(["tenant_id", "pool"])
       .merge();
   }
-  await trx("pool_gauges").where({ tenant_id: tenantId }).where("computed_at", "<", now).delete();
+  await trx("pool_gauges")
+    .where({ tenant_id: tenantId })
+    .whereNotIn(
+      "pool",
+      rows.map((r) => r.pool),
+    )
+    .delete();
 }
 
-/** After a whole walk: the gauges of tenants the walk no longer met (their last number gone), across tenants. */
-export async function deletePoolGaugesBefore(trx: Knex, before: Date): Promise<void> {
-  await trx.raw("DELETE FROM pool_gauges WHERE computed_at < ?", [before]);
+/** A tenant's rows kept as they are but counted in this pass (its sizing failed; it has not left). */
+export async function markPoolGaugesPass(trx: Knex, tenantId: string, pass: string): Promise<void> {
+  await trx("pool_gauges").where({ tenant_id: tenantId }).update({ pass });
+}
+
+/** After a whole pass: the gauges of tenants the pass no longer met (their last number gone), across tenants. */
+export async function deletePoolGaugesNotOf(trx: Knex, pass: string): Promise<void> {
+  await trx.raw("DELETE FROM pool_gauges WHERE pass <> ?", [pass]);
 }
 
 /** The fullest pools across tenants (highest utilisation first), for the per-pool gauges. */

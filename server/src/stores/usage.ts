@@ -1,7 +1,8 @@
 /**
  * What a tenant uses (GET /v1/usage, the console's overview, and the operator's view of a tenant). Each count is one
- * probe of an index that leads with tenant_id: calls by (tenant_id, started_at), sessions and numbers by their
- * tenant prefix. Read on a console page load, not on a hot path.
+ * probe of an index that leads with tenant_id: calls by (tenant_id, started_at) with the decision beside it, live
+ * sessions by (tenant_id, expires_at) over open ones, numbers by their tenant prefix (migration 018). Read on a
+ * console page load, not on a hot path.
  */
 import type { Knex } from "knex";
 

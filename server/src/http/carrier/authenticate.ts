@@ -73,9 +73,6 @@ export async function authenticateCarrier(
   const signature = verifyVobizSignature({ headers: ctx.headers, url: deps.config.publicBaseUrl + ctx.path, authToken: cached.authToken });
   if (signature.status === "invalid") forbidden(log, app.id, `invalid ${signature.version ?? ""} signature (${signature.reason ?? "mismatch"})`);
   if (signature.status === "absent" && app.signature_required) forbidden(log, app.id, "signature required but absent");
-  // The carrier reaches this app with its credentials: its URLs are configured right (the console shows when).
-  if (signature.status === "valid") noteSignedRequest(deps, app);
-
   // Every nonce that verified is checked: a request signed under two families with different nonces, replayed with
   // one family's headers removed, must not pass on the nonce that was never recorded.
   const nonces = signature.status === "valid" ? (signature.nonces ?? (signature.nonce ? [signature.nonce] : [])) : [];
@@ -85,6 +82,9 @@ export async function authenticateCarrier(
   ).then((verdicts) => {
     if (verdicts.includes("replay")) forbidden(log, app.id, "replayed nonce");
     if (verdicts.includes("retry")) log.info({ appId: app.id, callUuid: fields.CallUUID }, "carrier retried a request under its nonce");
+    // The carrier reaches this app with its credentials: its URLs are configured right (the console shows when).
+    // Noted only once the nonce is known fresh, so a replayed request cannot make a dead configuration look alive.
+    if (signature.status === "valid") noteSignedRequest(deps, app);
   });
   nonceChecked.catch(() => undefined); // awaited by the caller; this only keeps an early rejection from being "unhandled"
   return { app, nonceChecked };
