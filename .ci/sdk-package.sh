@@ -13,7 +13,7 @@ trap 'rm -rf "$work"' EXIT
 (cd sdk && $PNPM pack --pack-destination "$work" >/dev/null)
 tarball=$(ls "$work"/maskline-sdk-*.tgz)
 echo "[sdk-package] packed $(basename "$tarball") ($(du -k "$tarball" | cut -f1) KiB)" >&2
-npx publint --strict sdk
+npx publint --strict "$tarball" # the tarball itself: what a business installs, and no package manager needed
 
 mkdir "$work/consumer"
 cp .ci/sdk-consumer/* "$work/consumer/"

@@ -23,12 +23,18 @@ const TENANTS_PER_RUN = 100;
 /** A run stops taking tenants after this long, well inside the job's 60 s timeout (a few huge tenants in a batch). */
 const STEP_BUDGET_MS = 20_000;
 
+/** Seven or more digits, with up to two separators between any two (`98123-45678`, `(981) 234 5678`). */
+const DIGIT_RUN = /\d(?:[ ().-]{0,2}\d){6,}/g;
+
 /**
- * A pool's label: a pool name is a tenant's word, so any run of 7 or more digits in it is masked, even one glued to
- * letters (`rider_919812345678`), which the log scrubber would read as an identifier and keep.
+ * A pool's label: a pool name is a tenant's word, so any run of 7 or more digits in it is masked (all but the last
+ * four), even one glued to letters (`rider_919812345678`), which the log scrubber would read as an identifier and keep.
  */
 export function poolLabel(pool: string): string {
-  return redactPhoneNumbers(pool).replace(/\d{7,}/g, (run) => "*".repeat(run.length - 4) + run.slice(-4));
+  return redactPhoneNumbers(pool).replace(DIGIT_RUN, (run) => {
+    let hide = run.replace(/\D/g, "").length - 4;
+    return run.replace(/\d/g, (d) => (hide-- > 0 ? "*" : d));
+  });
 }
 
 const lastPoolRead = new WeakMap<object, number>();
@@ -52,8 +58,13 @@ async function refreshPools(deps: Pick<Deps, "db" | "clock" | "metrics">): Promi
   const [fullest, counts] = await Promise.all([store.fullestPools(deps.db, MAX_POOL_SERIES), store.poolCounts(deps.db)]);
   const { poolHeadroom, poolUtilisation, poolPinHeadroom, pools, poolFiguresAge } = deps.metrics;
   for (const gauge of [poolHeadroom, poolUtilisation, poolPinHeadroom]) gauge.reset();
+  const labelled = new Set<string>();
   for (const pool of fullest) {
     const labels = { tenant_id: pool.tenant_id, pool: poolLabel(pool.pool) };
+    // Two pools of a tenant can mask to one label: the fuller one (read first) keeps the series.
+    const key = `${labels.tenant_id}\u0000${labels.pool}`;
+    if (labelled.has(key)) continue;
+    labelled.add(key);
     poolHeadroom.set(labels, Number(pool.headroom));
     poolUtilisation.set(labels, Number(pool.utilisation));
     poolPinHeadroom.set(labels, Number(pool.pin_headroom));
@@ -61,9 +72,8 @@ async function refreshPools(deps: Pick<Deps, "db" | "clock" | "metrics">): Promi
   pools.set({ state: "all" }, Number(counts.pools));
   pools.set({ state: "exhausted" }, Number(counts.exhausted));
   pools.set({ state: "nearly_exhausted" }, Number(counts.nearly_exhausted));
-  // No figures yet (a new service, or no tenant has a number): no age rather than a reassuring 0.
-  poolFiguresAge.reset();
-  if (counts.oldest_computed_at) poolFiguresAge.set(Math.max(0, (now - new Date(counts.oldest_computed_at).getTime()) / 1000));
+  // No figures yet (a new service, the job not run, or no tenant with a number): NaN, not a reassuring 0.
+  poolFiguresAge.set(counts.oldest_computed_at ? Math.max(0, (now - new Date(counts.oldest_computed_at).getTime()) / 1000) : Number.NaN);
 }
 
 /** The metrics in Prometheus's text format, and its content type. */

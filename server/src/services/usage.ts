@@ -18,6 +18,7 @@ export const USAGE_MAX_DAYS = 31;
 export async function getUsage(deps: Pick<Deps, "db" | "clock">, tenantId: string, since?: string): Promise<Schemas["Usage"]> {
   const now = deps.clock.now();
   const from = since === undefined ? new Date(now.getTime() - DAY_MS) : new Date(since);
+  if (Number.isNaN(from.getTime())) throw validationFailed([{ path: "/query/since", message: "must be a date-time" }]);
   if (now.getTime() - from.getTime() > USAGE_MAX_DAYS * DAY_MS) {
     throw validationFailed([{ path: "/query/since", message: `must be within the last ${USAGE_MAX_DAYS} days` }]);
   }

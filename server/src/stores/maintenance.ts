@@ -32,7 +32,7 @@ export async function expireDueSessions(
 /**
  * Deletes up to `batchSize` rows of `table` whose age (`agedAt`, an expression on alias `r`, which `where` may
  * narrow further) is past their tenant's retention: per tenant (a small table), then an index range scan on the
- * big one (sessions_ended_at, calls_tenant_started, events_created_at).
+ * big one (sessions_ended_at, calls_started_at, events_created_at).
  */
 async function purgeTable(
   trx: Knex.Transaction,

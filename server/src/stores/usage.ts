@@ -1,6 +1,6 @@
 /**
  * What a tenant uses (GET /v1/usage, the console's overview, and the operator's view of a tenant). Each count is one
- * probe of an index that leads with tenant_id: calls by (tenant_id, started_at) with the decision beside it, live
+ * probe of an index that leads with tenant_id: calls by (tenant_id, started_at), live
  * sessions by (tenant_id, expires_at) over open ones, numbers by their tenant prefix (migration 018). Read on a
  * console page load, not on a hot path.
  */

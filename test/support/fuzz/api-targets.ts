@@ -124,6 +124,9 @@ export function queryHint(name: string, w: FuzzWorld): string | undefined {
       return w.api.session.id;
     case "callId":
       return w.api.callId;
+    case "since":
+      // usage.get refuses a `since` more than 31 days back; an hour ago suits it and calls.list alike.
+      return new Date(Date.now() - 3_600_000).toISOString();
     default:
       return undefined;
   }
