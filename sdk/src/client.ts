@@ -13,6 +13,7 @@ import { WebhookEndpoints } from "./resources/webhook-endpoints.js";
 import { AuditEvents } from "./resources/audit-events.js";
 import { Console } from "./resources/console.js";
 import { Usage } from "./resources/usage.js";
+import { Erasures, Exports } from "./resources/privacy.js";
 import { ClientWebhooks } from "./webhooks.js";
 import { VERSION } from "./version.js";
 
@@ -61,6 +62,10 @@ export class Maskline {
   readonly console: Console;
   /** Live sessions, numbers and calls by decision since a time. */
   readonly usage: Usage;
+  /** Erasing a person from everything the tenant holds (right to erasure). */
+  readonly erasures: Erasures;
+  /** What the tenant holds about a person (access request). */
+  readonly exports: Exports;
   /** Verifying deliveries at your endpoint (no request is made), and `fetchJwks()` for `verifyWithJwks`. */
   readonly webhooks: ClientWebhooks;
 
@@ -95,6 +100,8 @@ export class Maskline {
     this.auditEvents = new AuditEvents(http);
     this.console = new Console(http);
     this.usage = new Usage(http);
+    this.erasures = new Erasures(http);
+    this.exports = new Exports(http);
     this.webhooks = new ClientWebhooks(http);
   }
 }

@@ -18,7 +18,8 @@ export {
   type MasklineErrorInit,
 } from "./errors.js";
 export type * from "./types.js";
-export type { Admin, AdminApiKeys, AdminAuditEvents, AdminTenants } from "./resources/admin.js";
+export type { Admin, AdminApiKeys, AdminAuditEvents, AdminKeyRotation, AdminTenants } from "./resources/admin.js";
+export type { Erasures, Exports } from "./resources/privacy.js";
 export type { ApiKeys } from "./resources/api-keys.js";
 export type { Apps } from "./resources/apps.js";
 export type { Calls } from "./resources/calls.js";

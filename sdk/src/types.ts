@@ -116,5 +116,14 @@ export type ConsoleSessionKind = Schemas["ConsoleSessionKind"];
 /** Live sessions and numbers now, calls since a time by decision (`maskline.usage.get`). */
 export interface Usage extends Schema<"Usage"> {}
 export interface UsageParams extends Query<"usage.get"> {}
+/** The person an erasure or an export is about: their number, normalised like a participant's. */
+export interface PersonRequest extends Schema<"PersonRequest"> {}
+/** A person's erasure: `pending`, then `completed` with what it removed (counts only). */
+export interface Erasure extends Schema<"Erasure"> {}
+export interface ErasureListParams extends Query<"erasures.list"> {}
+/** A person's export (an access request), kept 7 days. */
+export interface Export extends Schema<"Export"> {}
+/** How far re-encryption under the current master key has come (`maskline.admin.keyRotation.get`). */
+export interface KeyRotationStatus extends Schema<"KeyRotationStatus"> {}
 /** The operator's view: `tenantId` narrows it to one tenant. */
 export interface AdminAuditEventListParams extends Query<"admin.auditEvents.list"> {}

@@ -9,6 +9,7 @@ import type {
   CreateApiKeyRequest,
   CreateTenantRequest,
   CreateTenantResponse,
+  KeyRotationStatus,
   Tenant,
   TenantListParams,
   Usage,
@@ -71,6 +72,16 @@ export class AdminAuditEvents extends APIResource {
   }
 }
 
+/** `/v1/admin/key-rotation`, with the operator token. */
+export class AdminKeyRotation extends APIResource {
+  protected override readonly credential: Credential = "admin";
+
+  /** `GET /v1/admin/key-rotation`: once `complete`, the previous master keys can leave the configuration. */
+  get(opts?: RequestOptions): Promise<KeyRotationStatus> {
+    return this.call(opts, (init) => this.http.api.GET("/v1/admin/key-rotation", { ...init }));
+  }
+}
+
 /**
  * The operator API. Its calls send `Authorization: Bearer <adminToken>`, falling back to `apiKey` when no
  * `adminToken` was given (so `new Maskline({ apiKey: operatorToken, baseUrl })` works too).
@@ -79,10 +90,12 @@ export class Admin {
   readonly tenants: AdminTenants;
   readonly apiKeys: AdminApiKeys;
   readonly auditEvents: AdminAuditEvents;
+  readonly keyRotation: AdminKeyRotation;
 
   constructor(http: HttpClient) {
     this.tenants = new AdminTenants(http);
     this.apiKeys = new AdminApiKeys(http);
     this.auditEvents = new AdminAuditEvents(http);
+    this.keyRotation = new AdminKeyRotation(http);
   }
 }
