@@ -17,6 +17,7 @@ Operator (the operator token: --admin-token, MASKLINE_ADMIN_TOKEN, or the embedd
   tenants create <name>                 a tenant and its first API key (the key is shown only now)
   tenants list
   keys create --tenant <id> [--name n]  another API key for a tenant
+  keys revoke <key id> --tenant <id>    revoke a tenant's key (refused at once, its console sessions too)
 
 Tenant (an API key: --api-key or MASKLINE_API_KEY):
   numbers import <file.csv> --app <id> [--pool ${DEFAULT_POOL}] [--column number] [--batch-size ${DEFAULT_BATCH}]
@@ -113,6 +114,13 @@ async function dispatch(words: string[], flags: Flags, env: Env, io: Io): Promis
         io.stdout(`api key  ${key.id}  ${key.secret}\n`);
         io.stderr("The API key is shown only now: keep it.\n");
       }
+      return 0;
+    }
+    case "keys revoke": {
+      const keyId = required(arg, "key id (keys revoke <key id> --tenant <id>)");
+      await operator(conn).admin.apiKeys.delete(required(flags.tenant, "tenant"), keyId);
+      if (flags.json) io.stdout(json({ id: keyId, revoked: true }));
+      else io.stdout(`revoked  ${keyId}\n`);
       return 0;
     }
     case "numbers import": {

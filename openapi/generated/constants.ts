@@ -355,6 +355,7 @@ export const PROPERTY_LIMITS = {
 export const AUDITED_OPERATIONS = {
   "admin.tenants.create": { action: "tenant.created", resource: "tenant" },
   "admin.apiKeys.create": { action: "api_key.created", resource: "api_key" },
+  "admin.apiKeys.delete": { action: "api_key.revoked", resource: "api_key" },
   "console.signIn": { action: "console.signed_in", resource: "console_session" },
   "console.signOut": { action: "console.signed_out", resource: "console_session" },
   "apiKeys.create": { action: "api_key.created", resource: "api_key" },

@@ -46,6 +46,13 @@ describe("maskline (operator)", () => {
     const key = await cli(["keys", "create", "--tenant", tenantId!, "--name", "ops", "--json"], operatorEnv());
     expect(key.code).toBe(0);
     expect(JSON.parse(key.stdout)).toMatchObject({ name: "ops", secret: expect.stringMatching(/^mk_live_/) });
+    const { id: opsId, secret: opsSecret } = JSON.parse(key.stdout) as { id: string; secret: string };
+    const revoked = await cli(["keys", "revoke", opsId, "--tenant", tenantId!], operatorEnv());
+    expect(revoked).toMatchObject({ code: 0, stdout: `revoked  ${opsId}\n` });
+    await expect(new Maskline({ apiKey: opsSecret, baseUrl: server.baseUrl }).apiKeys.list()).rejects.toMatchObject({ status: 401 });
+    const unknown = await cli(["keys", "revoke", "key_00000000000000000000000000", "--tenant", tenantId!], operatorEnv());
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/not_found/);
 
     const listed = await cli(["tenants", "list", "--limit", "500", "--json"], operatorEnv());
     expect((JSON.parse(listed.stdout) as Array<{ id: string }>).map((t) => t.id)).toContain(tenantId);

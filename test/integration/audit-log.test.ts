@@ -185,6 +185,12 @@ const WALK: Partial<Record<AuditedOperation, Step>> = {
     secretsSeen.push(body.secret);
     return { res, status: 201, resourceId: body.id, operator: true };
   },
+  "admin.apiKeys.delete": async (t) => {
+    const key = await json<Schemas["ApiKeyWithSecret"]>(await post(t, "/v1/api-keys", { name: "leaked" }), 201);
+    secretsSeen.push(key.secret);
+    const res = await server.request(`/v1/admin/tenants/${t.tenantId}/api-keys/${key.id}`, { method: "DELETE", headers: admin() });
+    return { res, status: 204, resourceId: key.id, operator: true };
+  },
   "apiKeys.create": async (t) => {
     const res = await post(t, "/v1/api-keys", { name: "ci" });
     const body = await bodyOf<Schemas["ApiKeyWithSecret"]>(res, 201);

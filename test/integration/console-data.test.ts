@@ -165,4 +165,34 @@ describe("the operator's list of a tenant's keys", () => {
     expect(text).not.toContain(second.secret);
     expect((await server.request("/v1/admin/tenants/ten_00000000000000000000000000/api-keys", { headers })).status).toBe(404);
   });
+
+  it("lets the operator revoke a tenant's key: refused at once with its console session; another tenant's key named here is a 404", async () => {
+    const headers = { authorization: `Bearer ${server.adminToken}` };
+    const { tenantId, apiKey } = await server.createTenant();
+    const other = await server.createTenant();
+    const leaked = (await (await server.request(`/v1/admin/tenants/${tenantId}/api-keys`, { method: "POST", headers, json: { name: "leaked" } })).json()) as Schemas["ApiKeyWithSecret"];
+    const signedIn = await server.request("/v1/console/session", { method: "POST", json: { credential: leaked.secret } });
+    expect(signedIn.status).toBe(201);
+    const cookie = signedIn.headers.get("set-cookie")!.split(";")[0]!;
+    expect((await server.request("/v1/console/session", { headers: { cookie } })).status).toBe(200);
+
+    // The tenant's own key is not the operator's credential.
+    expect((await server.request(`/v1/admin/tenants/${tenantId}/api-keys/${leaked.id}`, { method: "DELETE", apiKey })).status).toBe(401);
+    // Another tenant's key, named under this tenant (or under an unknown one): 404, and it keeps working.
+    const otherKeys = await get<Schemas["ApiKeyList"]>(`/v1/admin/tenants/${other.tenantId}/api-keys`, { headers });
+    const otherKeyId = otherKeys.body.data[0]!.id;
+    for (const path of [`/v1/admin/tenants/${tenantId}/api-keys/${otherKeyId}`, `/v1/admin/tenants/ten_00000000000000000000000000/api-keys/${leaked.id}`]) {
+      const res = await server.request(path, { method: "DELETE", headers });
+      expect(res.status, path).toBe(404);
+      expect((await problemOf(res)).code).toBe("not_found");
+    }
+    expect((await server.request("/v1/api-keys", { apiKey: other.apiKey })).status).toBe(200);
+
+    for (let i = 0; i < 2; i++) {
+      expect((await server.request(`/v1/admin/tenants/${tenantId}/api-keys/${leaked.id}`, { method: "DELETE", headers })).status).toBe(204);
+    }
+    expect((await server.request("/v1/api-keys", { apiKey: leaked.secret })).status).toBe(401);
+    expect((await server.request("/v1/console/session", { headers: { cookie } })).status).toBe(401);
+    expect((await server.request("/v1/api-keys", { apiKey })).status).toBe(200);
+  });
 });

@@ -4,7 +4,7 @@ import { api, sessionEnded } from "../api";
 import { formatDateTime, relative, startOfToday } from "../format";
 import { href } from "../router";
 import { SecretOnce } from "../secret";
-import { Badge, Button, Card, Empty, ErrorNotice, Field, ListState, LoadMore, Loading, PageHeader, Table, useAsync, usePaged } from "../ui";
+import { Badge, Button, Card, ConfirmButton, Empty, ErrorNotice, Field, ListState, LoadMore, Loading, PageHeader, SuccessNotice, Table, useAsync, usePaged } from "../ui";
 import { DecisionChart, UsageFigures } from "./overview";
 
 export function Tenants() {
@@ -76,12 +76,14 @@ export function TenantDetail(props: { id: string }) {
   const keys = usePaged(() => api.admin.apiKeys.list(props.id, { limit: 50 }), [props.id]);
   const [created, setCreated] = useState<ApiKeyWithSecret | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const [name, setName] = useState("");
   return (
     <>
       <PageHeader title={name$.data ? `Tenant ${name$.data}` : "Tenant"} description={<span class="mono">{props.id}</span>} actions={<a href={href("/audit", { tenantId: props.id })}>Its audit log</a>} />
       {created && <SecretOnce title={`New key ${created.name ?? created.start}.`} value={created.secret} label="the new API key" />}
-      {failure !== null && <ErrorNotice error={failure} what="The key was not created." />}
+      {notice && <SuccessNotice>{notice}</SuccessNotice>}
+      {failure !== null && <ErrorNotice error={failure} what="That did not work." />}
       {usage.error ? <ErrorNotice error={usage.error} onRetry={usage.reload} what="Usage could not be loaded." /> : !usage.data ? <Loading what="usage" /> : <UsageFigures usage={usage.data} />}
       <div class="grid-2">
         <Card title="Calls today by decision">{usage.data ? <DecisionChart usage={usage.data} /> : <Loading what="calls" />}</Card>
@@ -91,6 +93,7 @@ export function TenantDetail(props: { id: string }) {
             onSubmit={async (e) => {
               e.preventDefault();
               setFailure(null);
+              setNotice(null);
               try {
                 setCreated(await api.admin.apiKeys.create(props.id, name.trim() ? { name: name.trim() } : {}));
                 setName("");
@@ -110,7 +113,7 @@ export function TenantDetail(props: { id: string }) {
       <Card title="Keys">
         <ListState list={keys} what="keys" empty={<Empty title="No keys">Issue one above.</Empty>}>
           {(list) => (
-            <Table caption="The tenant's API keys" head={["Name", "Starts with", "Created", "Last used", "Status"]}>
+            <Table caption="The tenant's API keys" head={["Name", "Starts with", "Created", "Last used", "Status", "Actions"]}>
               {list.map((k) => (
                 <tr key={k.id}>
                   <td>{k.name ?? <span class="muted">unnamed</span>}</td>
@@ -118,6 +121,25 @@ export function TenantDetail(props: { id: string }) {
                   <td>{formatDateTime(k.createdAt)}</td>
                   <td>{relative(k.lastUsedAt)}</td>
                   <td>{k.revokedAt ? <Badge tone="neutral">revoked</Badge> : <Badge tone="good">active</Badge>}</td>
+                  <td class="actions">
+                    {!k.revokedAt && (
+                      <ConfirmButton
+                        label="Revoke"
+                        confirm={`Revoke ${k.name ?? k.start}? The tenant's requests and console sessions with it stop at once.`}
+                        onConfirm={async () => {
+                          setFailure(null);
+                          setCreated(null);
+                          try {
+                            await api.admin.apiKeys.delete(props.id, k.id);
+                            setNotice(`Revoked ${k.name ?? k.start}.`);
+                            keys.reload();
+                          } catch (err) {
+                            if (!sessionEnded(err)) setFailure(err);
+                          }
+                        }}
+                      />
+                    )}
+                  </td>
                 </tr>
               ))}
             </Table>

@@ -52,6 +52,16 @@ export class AdminApiKeys extends APIResource {
     );
   }
 
+  /**
+   * `DELETE /v1/admin/tenants/{tenantId}/api-keys/{id}`: revoke a tenant's key (a leaked one, say); it and its console
+   * sessions are refused at once. Revoking twice is fine.
+   */
+  async delete(tenantId: string, id: string, opts?: RequestOptions): Promise<void> {
+    await this.call(opts, (init) =>
+      this.http.api.DELETE("/v1/admin/tenants/{tenantId}/api-keys/{id}", { params: { path: { tenantId, id } }, ...init }),
+    );
+  }
+
   /** `GET /v1/admin/tenants/{tenantId}/api-keys`: the tenant's keys, newest first (never their secrets). */
   list(tenantId: string, params?: ApiKeyListParams, opts?: RequestOptions): PagePromise<ApiKey> {
     return this.paginate(params, opts, (query, init) =>

@@ -5,7 +5,7 @@ import { route } from "../http/route.js";
 import { storeResult } from "../http/idempotency.js";
 import { decodeCursor, toPage } from "../http/pagination.js";
 import * as tenants from "../services/tenants.js";
-import { createApiKey, listApiKeys, toApiKey } from "../services/api-keys.js";
+import { createApiKey, listApiKeys, revokeApiKey, toApiKey } from "../services/api-keys.js";
 
 export function adminRoutes(router: Router<RequestState>, deps: Deps) {
   route(router, deps, "admin.tenants.create", async (ctx, { body }) => ({
@@ -29,5 +29,11 @@ export function adminRoutes(router: Router<RequestState>, deps: Deps) {
     const limit = query.limit;
     const rows = await listApiKeys(deps, path.tenantId, { limit, after: decodeCursor(query.cursor) });
     return { status: 200, body: toPage(rows, limit, toApiKey) };
+  });
+
+  route(router, deps, "admin.apiKeys.delete", async (_ctx, { path }) => {
+    await tenants.requireTenant(deps, path.tenantId);
+    await revokeApiKey(deps, path.tenantId, path.id);
+    return { status: 204 };
   });
 }

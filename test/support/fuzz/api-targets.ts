@@ -22,6 +22,11 @@ const PATH_TARGETS: Record<string, Record<string, PathTarget>> = {
   "/v1/admin/tenants/{tenantId}/api-keys": {
     tenantId: { own: (w) => w.api.fixture.tenantId, unknown: (w) => nope(w.api.fixture.tenantId) },
   },
+  // The operator's revocation: the fuzzed tenant's spare key; another tenant's key named under this tenant is a 404.
+  "/v1/admin/tenants/{tenantId}/api-keys/{id}": {
+    tenantId: { own: (w) => w.api.fixture.tenantId, unknown: (w) => nope(w.api.fixture.tenantId) },
+    id: { own: (w) => w.api.operatorDisposableKeyId, other: (w) => w.other.keyId, unknown: (w) => nope(w.api.keyId) },
+  },
   "/v1/admin/tenants/{tenantId}/usage": {
     tenantId: { own: (w) => w.api.fixture.tenantId, unknown: (w) => nope(w.api.fixture.tenantId) },
   },

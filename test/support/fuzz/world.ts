@@ -85,6 +85,8 @@ export interface FuzzWorld {
   api: TenantWorld & {
     /** Targets of the destructive operations, so revoking or closing them never blinds the other cases. */
     disposableKeyId: string;
+    /** A key of the fuzzed tenant for the operator's revocation (admin.apiKeys.delete). */
+    operatorDisposableKeyId: string;
     disposableSessionId: string;
     disposableNumberId: string;
     disposableEndpointId: string;
@@ -389,6 +391,7 @@ export async function buildWorld(server: TestServer, rest: VobizRestServer, rng:
 
   const apiKey = apiWorld.fixture.apiKey;
   const disposableKey = await newKeyId(server, apiKey);
+  const operatorDisposableKey = await newKeyId(server, apiKey);
   const revoked = await newKeyId(server, apiKey);
   const revoke = await server.request(`/v1/api-keys/${revoked.id}`, { method: "DELETE", apiKey });
   if (revoke.status !== 204) throw new Error(`fuzz fixture: revoking a key: ${revoke.status}`);
@@ -467,6 +470,7 @@ export async function buildWorld(server: TestServer, rest: VobizRestServer, rng:
     api: {
       ...apiWorld,
       disposableKeyId: disposableKey.id,
+      operatorDisposableKeyId: operatorDisposableKey.id,
       disposableSessionId: disposableSession.id,
       disposableNumberId: imported.data[0]!.id,
       disposableEndpointId: disposableEndpoint.id,
