@@ -91,12 +91,14 @@ describe("the operator", { timeout: 90_000 }, () => {
     await w.page.getByRole("button", { name: "Sign in" }).click();
     await heading(w.page, "Tenants");
     await expectAccessible(w.page, "operator: tenants");
-    await w.page.getByLabel("Name").fill("Acme Rides");
+    // A name of this run's own: on a shared database, earlier runs' tenants are listed too.
+    const name = `Acme Rides ${Math.random().toString(36).slice(2, 8)}`;
+    await w.page.getByLabel("Name").fill(name);
     await w.page.getByRole("button", { name: "Create tenant" }).click();
     const secret = (await w.page.locator(".secret code").textContent())!;
     expect(secret).toMatch(/^mk_live_/);
-    await w.page.getByRole("link", { name: "Acme Rides" }).first().click();
-    await heading(w.page, "Tenant Acme Rides");
+    await w.page.getByRole("link", { name }).click();
+    await heading(w.page, `Tenant ${name}`);
     const id = (await w.page.locator(".page-header .mono").textContent())!;
     expect(id).toMatch(/^ten_/);
     await w.page.getByRole("table", { name: "The tenant's API keys" }).waitFor();
@@ -119,7 +121,7 @@ describe("the operator", { timeout: 90_000 }, () => {
     await w.page.getByRole("cell", { name: "tenant.created" }).first().waitFor();
     await expectAccessible(w.page, "operator: audit log");
     await expectClean(w);
-    tenant = { id, name: "Acme Rides", apiKey: secret };
+    tenant = { id, name, apiKey: secret };
     await w.context.close();
   });
 });
@@ -349,13 +351,14 @@ describe("a tenant", { timeout: 90_000 }, () => {
     expect(outline).not.toBe("none");
     await w.page.setViewportSize({ width: 390, height: 844 });
     const nav = w.page.getByRole("navigation", { name: "Main" });
-    expect(await nav.isVisible()).toBe(false);
+    // Visibility follows a re-render, which can land just after the click or resize returns: poll for it.
+    await expect.poll(() => nav.isVisible()).toBe(false);
     await w.page.getByRole("button", { name: "Menu" }).click();
-    expect(await nav.isVisible()).toBe(true);
+    await expect.poll(() => nav.isVisible()).toBe(true);
     await nav.getByRole("link", { name: "Calls" }).focus();
     await w.page.keyboard.press("Enter");
     await heading(w.page, "Calls");
-    expect(await nav.isVisible()).toBe(false);
+    await expect.poll(() => nav.isVisible()).toBe(false);
     await expectAccessible(w.page, "calls (phone)");
     await w.page.setViewportSize({ width: 1360, height: 900 });
     await expectClean(w);

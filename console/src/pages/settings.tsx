@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import type { ConsoleSession } from "@maskline/sdk";
 import { api, sessionEnded } from "../api";
 import { formatDateTime } from "../format";
@@ -6,16 +6,14 @@ import { Button, Card, ErrorNotice, Field, Loading, PageHeader, SuccessNotice, u
 
 export function Settings(props: { session: ConsoleSession }) {
   const settings = useAsync(() => api.settings.get(), []);
-  const [retentionDays, setRetention] = useState("");
-  const [pinLength, setPinLength] = useState("");
+  // What the user typed; until they type, the field shows the saved value. (Copying the saved values into state from
+  // an effect once they load would overwrite whatever was typed between the form appearing and the effect running.)
+  const [typedRetention, setRetention] = useState<string | null>(null);
+  const [typedPinLength, setPinLength] = useState<string | null>(null);
+  const retentionDays = typedRetention ?? String(settings.data?.retentionDays ?? "");
+  const pinLength = typedPinLength ?? String(settings.data?.pinLength ?? "");
   const [notice, setNotice] = useState<string | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
-  useEffect(() => {
-    if (settings.data) {
-      setRetention(String(settings.data.retentionDays));
-      setPinLength(String(settings.data.pinLength));
-    }
-  }, [settings.data]);
   return (
     <>
       <PageHeader title="Settings" description="How long your data is kept, and how PIN sessions work." />
