@@ -362,7 +362,7 @@ describe("session lifecycle", () => {
     expect(Number(active!.n)).toBe(0);
   });
 
-  it("purges ended sessions past the tenant's retention, with their encrypted numbers, and nothing else", async () => {
+  it("purges ended sessions past the tenant's retention, with their encrypted numbers and events, and nothing else", async () => {
     const t = await tenantWithPool(server);
     const keep = await tenantWithPool(server);
     expect((await server.request("/v1/settings", { method: "PATCH", apiKey: t.apiKey, json: { retentionDays: 1 } })).status).toBe(200);
@@ -372,6 +372,13 @@ describe("session lifecycle", () => {
     for (const id of [old.body.id, other.body.id]) await server.request(`/v1/sessions/${id}/close`, { method: "POST", apiKey: id === old.body.id ? t.apiKey : keep.apiKey });
     const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
     await server.deps.db("sessions").whereIn("id", [old.body.id, other.body.id]).update({ closed_at: twoDaysAgo });
+    // Their events (created, closed) age with them; the live session's stay young.
+    const eventsOf = (tenantId: string, sessionId: string) =>
+      server.deps.db("events").where({ tenant_id: tenantId }).whereRaw("data->>'id' = ?", [sessionId]);
+    for (const [tenantId, id] of [[t.tenantId, old.body.id], [keep.tenantId, other.body.id]] as const) {
+      expect((await eventsOf(tenantId, id)).length).toBeGreaterThanOrEqual(2);
+      await eventsOf(tenantId, id).update({ created_at: twoDaysAgo });
+    }
 
     const purged = await purgeExpiredData(server.deps);
     expect(purged?.sessions).toBeGreaterThanOrEqual(1);
@@ -380,6 +387,11 @@ describe("session lifecycle", () => {
     // Another tenant keeps the default retention; an open session is never purged.
     expect(await server.deps.db("sessions").where({ id: other.body.id }).first()).toBeDefined();
     expect(await server.deps.db("sessions").where({ id: live.body.id }).first()).toBeDefined();
+    // Events follow the same retention: the old session's go, the other tenant's and the live session's stay.
+    expect(purged?.events).toBeGreaterThanOrEqual(2);
+    expect(await eventsOf(t.tenantId, old.body.id)).toEqual([]);
+    expect((await eventsOf(keep.tenantId, other.body.id)).length).toBeGreaterThanOrEqual(2);
+    expect((await eventsOf(t.tenantId, live.body.id)).length).toBeGreaterThanOrEqual(1);
   });
 
   it("lists with status and reference filters and pages with a cursor", async () => {
