@@ -17,13 +17,15 @@ import { REKEY_START, keyRotationStatus, rekeyStep } from "./services/key-rotati
 const say = (line: string) => process.stdout.write(line + "\n");
 
 async function main() {
-  const config = loadConfig(process.env);
-  if (config.databaseUrl) {
+  // Before the configuration is read: on Postgres it would stop at the missing MASKLINE_MASTER_KEY, which is not
+  // what someone who ran this needs to hear.
+  if (process.env.DATABASE_URL?.trim()) {
     throw new ConfigError(
       "rotate-keys rotates the embedded instance's key; with DATABASE_URL set MASKLINE_MASTER_KEY (new) and " +
         "MASKLINE_MASTER_KEY_PREVIOUS (old) on every replica and follow GET /v1/admin/key-rotation",
     );
   }
+  const config = loadConfig(process.env);
   if (config.masterKey) throw new ConfigError("MASKLINE_MASTER_KEY is set: rotate it with MASKLINE_MASTER_KEY_PREVIOUS instead");
   const secrets = loadOrCreateEmbeddedSecrets(config.dataDir);
   if (secrets.masterKeysPrevious.length === 0) {
