@@ -14,6 +14,7 @@ import { problemOf } from "../support/isolation.js";
 import { expectNoRealNumbers } from "../support/privacy.js";
 import { createTestClock } from "../support/clock.js";
 import { IDLE_SECONDS, SIGN_IN_WINDOW_MS } from "../../server/src/services/console-sessions.js";
+import { purgeEndedConsoleSessions } from "../../server/src/stores/console-sessions.js";
 
 const SIGN_IN_FAILURES_ALLOWED = 10;
 
@@ -236,6 +237,27 @@ describe("how a session ends", () => {
       expect((await problemOf(res)).code).toBe("unauthorized");
     }
     expect((await withCookie(s, "/v1/console/session", { method: "DELETE" })).status).toBe(401);
+  });
+
+  it("leaves no row behind: an ended session's row is purged a day after it ended, a live one's is kept", async () => {
+    const t = await server.createTenant();
+    const ended = await signIn(t.apiKey);
+    expect((await withCookie(ended, "/v1/console/session", { method: "DELETE" })).status).toBe(204);
+    const rowOf = (s: Signed) => server.deps.db("console_sessions").where({ scope: t.tenantId, id: s.session.id }).first();
+    clock.shift(25 * 3_600_000);
+    try {
+      const live = await signIn(t.apiKey);
+      // The purge's own statement (jobs/sweeper.ts runs it with a day's grace), not the whole purge: on a shared
+      // database, a purge a day ahead would take other files' rows that are young in real time.
+      const dayAgo = new Date(clock.now().getTime() - 86_400_000);
+      const purged = await server.deps.db.transaction((trx) => purgeEndedConsoleSessions(trx, dayAgo, 1_000));
+      expect(purged).toBeGreaterThanOrEqual(1);
+      expect(await rowOf(ended)).toBeUndefined();
+      expect(await rowOf(live)).toBeDefined();
+      expect((await withCookie(live, "/v1/console/session")).status).toBe(200);
+    } finally {
+      clock.reset();
+    }
   });
 
   it("ends when its API key is revoked, through the API or through the console itself", async () => {
