@@ -69,7 +69,13 @@ export async function launchConsoleBrowser(executablePath = CHROMIUM_PATH): Prom
         problems.push(`console error: ${text}`);
       });
       page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-      page.on("requestfailed", (req) => problems.push(`request failed: ${req.method()} ${req.url()} (${req.failure()?.errorText ?? "?"})`));
+      page.on("requestfailed", (req) => {
+        const why = req.failure()?.errorText ?? "?";
+        // ERR_ABORTED is the browser cancelling a request itself (a reload or navigation the test makes while a
+        // refresh is in flight): nothing the server or the console did. Every other failure is a problem.
+        if (why === "net::ERR_ABORTED") return;
+        problems.push(`request failed: ${req.method()} ${req.url()} (${why})`);
+      });
       page.on("response", (res) => {
         const type = res.headers()["content-type"] ?? "";
         if (res.status() >= 500) problems.push(`server error: ${res.status()} ${res.request().method()} ${res.url()}`);

@@ -7,7 +7,7 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/harness.js";
 import { createSession, people, tenantWithPool, type Schemas } from "../support/fixtures.js";
 import { problemOf } from "../support/isolation.js";
@@ -314,17 +314,31 @@ describe("how a session ends", () => {
 });
 
 describe("sign-in attempts", () => {
+  // A server with the production limit (the harness lifts it for every other test), behind a "proxy" so that each
+  // test signs in from an address of its own: no other test, file or run (they share Redis) shares its counter.
+  let limited: TestServer;
+  let address = "";
+  beforeAll(async () => {
+    limited = await startTestServer({ clock, env: { MASKLINE_CONSOLE_SIGN_IN_ATTEMPTS: String(SIGN_IN_FAILURES_ALLOWED), MASKLINE_TRUST_PROXY: "true" } });
+  });
+  beforeEach(() => {
+    address = `10.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 254) + 1}`;
+  });
+  const signInFrom = (credential: string) =>
+    limited.request("/v1/console/session", { method: "POST", json: { credential }, headers: { "x-forwarded-for": address } });
+  afterAll(async () => limited?.stop());
+
   it("refuses an address after 10 wrong credentials in its window with 429 and Retry-After, even for a right one", async () => {
-    const { apiKey } = await server.createTenant();
+    const { apiKey } = await limited.createTenant();
     // A window of its own: far from now, so other files signing in from 127.0.0.1 share no counter with this test.
     clock.shift(Math.floor(Math.random() * 1000 + 1000) * SIGN_IN_WINDOW_MS);
     try {
       for (let i = 0; i < SIGN_IN_FAILURES_ALLOWED; i++) {
-        const res = await server.request("/v1/console/session", { method: "POST", json: { credential: `wrong-${i}` } });
+        const res = await signInFrom(`wrong-${i}`);
         expect(res.status).toBe(401);
       }
       for (const credential of ["wrong-again", apiKey]) {
-        const res = await server.request("/v1/console/session", { method: "POST", json: { credential } });
+        const res = await signInFrom(credential);
         expect(res.status).toBe(429);
         expect((await problemOf(res)).code).toBe("rate_limited");
         const retryAfter = Number(res.headers.get("retry-after"));
@@ -332,7 +346,7 @@ describe("sign-in attempts", () => {
         expect(retryAfter).toBeLessThanOrEqual(SIGN_IN_WINDOW_MS / 1000);
       }
       clock.shift(SIGN_IN_WINDOW_MS);
-      expect((await server.request("/v1/console/session", { method: "POST", json: { credential: apiKey } })).status).toBe(201);
+      expect((await signInFrom(apiKey)).status).toBe(201);
     } finally {
       clock.reset();
     }
@@ -342,7 +356,7 @@ describe("sign-in attempts", () => {
     clock.shift(Math.floor(Math.random() * 1000 + 3000) * SIGN_IN_WINDOW_MS);
     try {
       const statuses = await Promise.all(
-        Array.from({ length: 25 }, (_, i) => server.request("/v1/console/session", { method: "POST", json: { credential: `guess-${i}` } }).then((r) => r.status)),
+        Array.from({ length: 25 }, (_, i) => signInFrom(`guess-${i}`).then((r) => r.status)),
       );
       expect(statuses.filter((s) => s === 401)).toHaveLength(SIGN_IN_FAILURES_ALLOWED);
       expect(statuses.filter((s) => s === 429)).toHaveLength(25 - SIGN_IN_FAILURES_ALLOWED);
@@ -352,17 +366,17 @@ describe("sign-in attempts", () => {
   });
 
   it("does not count right credentials: nine wrong, then twenty right, leave the tenth wrong one a 401", async () => {
-    const { apiKey } = await server.createTenant();
+    const { apiKey } = await limited.createTenant();
     clock.shift(Math.floor(Math.random() * 1000 + 5000) * SIGN_IN_WINDOW_MS);
     try {
       for (let i = 0; i < SIGN_IN_FAILURES_ALLOWED - 1; i++) {
-        expect((await server.request("/v1/console/session", { method: "POST", json: { credential: `wrong-${i}` } })).status).toBe(401);
+        expect((await signInFrom(`wrong-${i}`)).status).toBe(401);
       }
       for (let i = 0; i < 20; i++) {
-        expect((await server.request("/v1/console/session", { method: "POST", json: { credential: apiKey } })).status).toBe(201);
+        expect((await signInFrom(apiKey)).status).toBe(201);
       }
-      expect((await server.request("/v1/console/session", { method: "POST", json: { credential: "wrong-last" } })).status).toBe(401);
-      expect((await server.request("/v1/console/session", { method: "POST", json: { credential: "wrong-over" } })).status).toBe(429);
+      expect((await signInFrom("wrong-last")).status).toBe(401);
+      expect((await signInFrom("wrong-over")).status).toBe(429);
     } finally {
       clock.reset();
     }
@@ -376,9 +390,10 @@ describe("sign-in attempts", () => {
       srv.request("/v1/console/session", { method: "POST", json: { credential: "wrong" }, headers: { "x-forwarded-for": forwardedFor } }).then((r) => r.status);
     try {
       // Two clients behind the proxy: each has its own allowance. A client-written entry before the proxy's is ignored.
-      expect([await attempt(proxied, "203.0.113.7"), await attempt(proxied, "198.51.100.1, 203.0.113.7")]).toEqual([401, 401]);
-      expect(await attempt(proxied, "203.0.113.7")).toBe(429);
-      expect(await attempt(proxied, "203.0.113.8")).toBe(401);
+      const neighbour = address.replace(/\d+$/, (n) => String((Number(n) % 254) + 1));
+      expect([await attempt(proxied, address), await attempt(proxied, `198.51.100.1, ${address}`)]).toEqual([401, 401]);
+      expect(await attempt(proxied, address)).toBe(429);
+      expect(await attempt(proxied, neighbour)).toBe(401);
       // Without the setting, the header is the client's word: changing it does not buy more attempts.
       expect([await attempt(direct, "192.0.2.1"), await attempt(direct, "192.0.2.2")]).toEqual([401, 401]);
       expect(await attempt(direct, "192.0.2.3")).toBe(429);
