@@ -350,19 +350,27 @@ describe("retries", () => {
   });
 
   it("times out an attempt (ConnectionError code timeout) and retries it", async () => {
-    handler = (_r, res, n) => {
-      if (n === 1) setTimeout(() => json(res, 200, session("late")), 400);
-      else json(res, 200, session("ses_fast"));
-    };
-    const got = await client({ timeoutMs: 100 }).sessions.get("s");
-    expect(got.id).toBe("ses_fast");
-    expect(seen).toHaveLength(2);
+    // A stalled attempt never answers (a reply "late" by a few hundred ms could still win on a loaded machine, whose
+    // timers fire together); the held responses are dropped at the end.
+    const held: ServerResponse[] = [];
+    try {
+      handler = (_r, res, n) => {
+        if (n === 1) held.push(res);
+        else json(res, 200, session("ses_fast"));
+      };
+      const got = await client({ timeoutMs: 100 }).sessions.get("s");
+      expect(got.id).toBe("ses_fast");
+      expect(seen).toHaveLength(2);
 
-    seen = [];
-    handler = (_r, res) => setTimeout(() => json(res, 200, session("late")), 400);
-    const err = await client({ timeoutMs: 100, maxRetries: 0 }).sessions.get("s").catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ConnectionError);
-    expect((err as ConnectionError).code).toBe("timeout");
+      seen = [];
+      handler = (_r, res) => void held.push(res);
+      const err = await client({ timeoutMs: 100, maxRetries: 0 }).sessions.get("s").catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConnectionError);
+      expect((err as ConnectionError).code).toBe("timeout");
+      expect(seen).toHaveLength(1);
+    } finally {
+      for (const res of held) res.destroy();
+    }
   });
 
   it.each([
