@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { ConsoleSession } from "@maskline/sdk";
 import { loadSession, onSessionChange, signOut, type SessionEnd } from "./api";
+import { tenantLabel } from "./format";
 import { href, navigate, onLinkClick, useLocation } from "./router";
 import { Button, ErrorNotice, Loading } from "./ui";
 import { SignIn } from "./pages/sign-in";
@@ -107,7 +108,7 @@ function Shell(props: { session: ConsoleSession }) {
           Maskline
         </a>
         <span class="who">
-          {operator ? "Operator" : props.session.tenantName}
+          {operator ? "Operator" : tenantLabel(props.session.tenantName)}
           <span class="muted small"> · {operator ? "all tenants" : `key ${props.session.apiKeyStart}…`}</span>
         </span>
         <button type="button" class="btn btn-secondary menu-toggle" aria-expanded={menuOpen} aria-controls="main-nav" onClick={() => setMenuOpen(!menuOpen)}>

@@ -45,3 +45,12 @@ export function startOfToday(): string {
 
 /** "1 number", "3 numbers". */
 export const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
+/**
+ * A tenant's name as a label: the operator API takes any name of 1–200 characters, so one may hold nothing visible
+ * (spaces, zero-width or control characters); a link or heading with no text is unusable and unreadable to a screen
+ * reader, so such a name is shown as "unnamed tenant".
+ */
+export function tenantLabel(name: string | null | undefined): string {
+  return name && /[\p{L}\p{N}\p{P}\p{S}]/u.test(name) ? name : "unnamed tenant";
+}

@@ -142,7 +142,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Revoke a tenant's API key (a leaked key, a tenant locked out of its own); refused at once on every replica.
+         * Revoke a tenant's API key (a leaked or lost one); refused at once on every replica.
          * @description The same revocation as the tenant's own `DELETE /v1/api-keys/{id}`: the key and every console session opened with it stop working at once. A key of another tenant named under this tenant is a 404. Revoking twice is harmless.
          */
         delete: operations["admin.apiKeys.delete"];
@@ -2051,6 +2051,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
         };
     };
     "admin.tenants.usage": {

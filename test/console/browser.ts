@@ -69,11 +69,20 @@ export async function launchConsoleBrowser(executablePath = CHROMIUM_PATH): Prom
         problems.push(`console error: ${text}`);
       });
       page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+      // A request still in flight when the page navigates (a reload the test makes during a refresh) is cancelled by
+      // the browser (ERR_ABORTED): nothing the server or the console did. Any other failure, an abort without a
+      // navigation since the request began (the SDK's own timeout) included, is a problem.
+      let navigations = 0;
+      const startedAt = new WeakMap<object, number>();
+      // Counted when the navigation's own request starts: the browser cancels the others after that, and the
+      // frame's "navigated" event may come later than their failures.
+      page.on("request", (req) => {
+        startedAt.set(req, navigations);
+        if (req.isNavigationRequest() && req.frame() === page.mainFrame()) navigations++;
+      });
       page.on("requestfailed", (req) => {
         const why = req.failure()?.errorText ?? "?";
-        // ERR_ABORTED is the browser cancelling a request itself (a reload or navigation the test makes while a
-        // refresh is in flight): nothing the server or the console did. Every other failure is a problem.
-        if (why === "net::ERR_ABORTED") return;
+        if (why === "net::ERR_ABORTED" && (startedAt.get(req) ?? navigations) < navigations) return;
         problems.push(`request failed: ${req.method()} ${req.url()} (${why})`);
       });
       page.on("response", (res) => {

@@ -176,8 +176,15 @@ describe("the operator's list of a tenant's keys", () => {
     const cookie = signedIn.headers.get("set-cookie")!.split(";")[0]!;
     expect((await server.request("/v1/console/session", { headers: { cookie } })).status).toBe(200);
 
-    // The tenant's own key is not the operator's credential.
-    expect((await server.request(`/v1/admin/tenants/${tenantId}/api-keys/${leaked.id}`, { method: "DELETE", apiKey })).status).toBe(401);
+    // The tenant's own key is not the operator's credential, nor is a tenant's console cookie; the operator's cookie
+    // needs its CSRF token like every change.
+    const revokePath = `/v1/admin/tenants/${tenantId}/api-keys/${leaked.id}`;
+    expect((await server.request(revokePath, { method: "DELETE", apiKey })).status).toBe(401);
+    const tenantCookie = await server.request("/v1/console/session", { method: "POST", json: { credential: apiKey } });
+    expect((await server.request(revokePath, { method: "DELETE", headers: { cookie: tenantCookie.headers.get("set-cookie")!.split(";")[0]!, "x-csrf-token": ((await tenantCookie.json()) as Schemas["ConsoleSession"]).csrfToken } })).status).toBe(401);
+    const operatorCookie = (await server.request("/v1/console/session", { method: "POST", json: { credential: server.adminToken } })).headers.get("set-cookie")!.split(";")[0]!;
+    expect((await server.request(revokePath, { method: "DELETE", headers: { cookie: operatorCookie } })).status).toBe(403);
+    expect((await server.request("/v1/api-keys", { apiKey: leaked.secret })).status).toBe(200);
     // Another tenant's key, named under this tenant (or under an unknown one): 404, and it keeps working.
     const otherKeys = await get<Schemas["ApiKeyList"]>(`/v1/admin/tenants/${other.tenantId}/api-keys`, { headers });
     const otherKeyId = otherKeys.body.data[0]!.id;

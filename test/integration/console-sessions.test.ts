@@ -14,7 +14,7 @@ import { problemOf } from "../support/isolation.js";
 import { expectNoRealNumbers } from "../support/privacy.js";
 import { createTestClock } from "../support/clock.js";
 import { IDLE_SECONDS, SIGN_IN_WINDOW_MS } from "../../server/src/services/console-sessions.js";
-import { purgeEndedConsoleSessions } from "../../server/src/stores/console-sessions.js";
+import { purgeExpiredData } from "../../server/src/jobs/sweeper.js";
 
 const SIGN_IN_FAILURES_ALLOWED = 10;
 
@@ -240,23 +240,29 @@ describe("how a session ends", () => {
   });
 
   it("leaves no row behind: an ended session's row is purged a day after it ended, a live one's is kept", async () => {
-    const t = await server.createTenant();
-    const ended = await signIn(t.apiKey);
-    expect((await withCookie(ended, "/v1/console/session", { method: "DELETE" })).status).toBe(204);
-    const rowOf = (s: Signed) => server.deps.db("console_sessions").where({ scope: t.tenantId, id: s.session.id }).first();
-    clock.shift(25 * 3_600_000);
+    // On a database of its own (embedded): a purge a day ahead on a shared database would take other files' rows.
+    const own = await startTestServer({ clock, env: { DATABASE_URL: "", REDIS_URL: "" } });
     try {
-      const live = await signIn(t.apiKey);
-      // The purge's own statement (jobs/sweeper.ts runs it with a day's grace), not the whole purge: on a shared
-      // database, a purge a day ahead would take other files' rows that are young in real time.
-      const dayAgo = new Date(clock.now().getTime() - 86_400_000);
-      const purged = await server.deps.db.transaction((trx) => purgeEndedConsoleSessions(trx, dayAgo, 1_000));
-      expect(purged).toBeGreaterThanOrEqual(1);
-      expect(await rowOf(ended)).toBeUndefined();
-      expect(await rowOf(live)).toBeDefined();
-      expect((await withCookie(live, "/v1/console/session")).status).toBe(200);
+      const t = await own.createTenant();
+      const signInOwn = async () => {
+        const res = await own.request("/v1/console/session", { method: "POST", json: { credential: t.apiKey } });
+        expect(res.status).toBe(201);
+        return { cookie: res.headers.get("set-cookie")!.split(";")[0]!, session: (await res.json()) as Schemas["ConsoleSession"] };
+      };
+      const ended = await signInOwn();
+      const out = await own.request("/v1/console/session", { method: "DELETE", headers: { cookie: ended.cookie, "x-csrf-token": ended.session.csrfToken } });
+      expect(out.status).toBe(204);
+      const rowOf = (id: string) => own.deps.db("console_sessions").where({ scope: t.tenantId, id }).first();
+      clock.shift(25 * 3_600_000);
+      const live = await signInOwn();
+      const purged = await purgeExpiredData(own.deps);
+      expect(purged.consoleSessions).toBe(1);
+      expect(await rowOf(ended.session.id)).toBeUndefined();
+      expect(await rowOf(live.session.id)).toBeDefined();
+      expect((await own.request("/v1/console/session", { headers: { cookie: live.cookie } })).status).toBe(200);
     } finally {
       clock.reset();
+      await own.stop();
     }
   });
 

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import type { ApiKeyWithSecret, CreateTenantResponse } from "@maskline/sdk";
 import { api, sessionEnded } from "../api";
-import { formatDateTime, relative, startOfToday } from "../format";
+import { formatDateTime, relative, startOfToday, tenantLabel } from "../format";
 import { href } from "../router";
 import { SecretOnce } from "../secret";
 import { Badge, Button, Card, ConfirmButton, Empty, ErrorNotice, Field, ListState, LoadMore, Loading, PageHeader, SuccessNotice, Table, useAsync, usePaged } from "../ui";
@@ -15,7 +15,7 @@ export function Tenants() {
   return (
     <>
       <PageHeader title="Tenants" description="Every business on this Maskline service: create one, issue its keys, see its usage." />
-      {created && <SecretOnce title={`Created ${created.tenant.name}; its first API key:`} value={created.apiKey.secret} label={`the first API key of ${created.tenant.name}`} />}
+      {created && <SecretOnce title={`Created ${tenantLabel(created.tenant.name)}; its first API key:`} value={created.apiKey.secret} label={`the first API key of ${tenantLabel(created.tenant.name)}`} />}
       {failure !== null && <ErrorNotice error={failure} what="The tenant was not created." />}
       <Card title="Create a tenant">
         <form
@@ -45,7 +45,7 @@ export function Tenants() {
               {list.map((t) => (
                 <tr key={t.id}>
                   <td>
-                    <a href={href(`/tenants/${t.id}`)}>{t.name}</a>
+                    <a href={href(`/tenants/${t.id}`)}>{tenantLabel(t.name)}</a>
                   </td>
                   <td class="mono">{t.id}</td>
                   <td>{formatDateTime(t.createdAt)}</td>
@@ -80,7 +80,7 @@ export function TenantDetail(props: { id: string }) {
   const [name, setName] = useState("");
   return (
     <>
-      <PageHeader title={name$.data ? `Tenant ${name$.data}` : "Tenant"} description={<span class="mono">{props.id}</span>} actions={<a href={href("/audit", { tenantId: props.id })}>Its audit log</a>} />
+      <PageHeader title={name$.data !== undefined && name$.data !== null ? `Tenant ${tenantLabel(name$.data)}` : "Tenant"} description={<span class="mono">{props.id}</span>} actions={<a href={href("/audit", { tenantId: props.id })}>Its audit log</a>} />
       {created && <SecretOnce title={`New key ${created.name ?? created.start}.`} value={created.secret} label="the new API key" />}
       {notice && <SuccessNotice>{notice}</SuccessNotice>}
       {failure !== null && <ErrorNotice error={failure} what="That did not work." />}
