@@ -173,15 +173,30 @@ export class HttpClient {
     if (userSignal.aborted) throw userSignal.reason;
     const controller = new AbortController();
     let timedOut = false;
+    // The attempt ends when the timer or the caller says so, whether or not `fetch` notices the abort: Node's fetch
+    // (undici) links a Request's signal to the one it was built with only weakly, and once that link is collected an
+    // abort never reaches the request, which then waits for an answer that may never come (seen: 1 attempt in ~1,000
+    // against a server that never answers hung for good). Racing the fetch keeps "timeoutMs per attempt" a promise.
+    let stop!: (reason: unknown) => void;
+    const stopped = new Promise<never>((_, reject) => (stop = reject));
+    stopped.catch(() => undefined); // rejected on every timeout and abort; observed only when it wins the race
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort();
+      stop(new Error(`timed out after ${timeoutMs} ms`));
     }, timeoutMs);
-    const onAbort = (): void => controller.abort(userSignal.reason);
+    const onAbort = (): void => {
+      controller.abort(userSignal.reason);
+      stop(userSignal.reason);
+    };
     userSignal.addEventListener("abort", onAbort, { once: true });
     try {
-      const raw = await this.settings.fetch(new Request(base.clone(), { signal: controller.signal }));
-      const body = nullBodyStatus(raw.status) || base.method === "HEAD" ? null : await raw.arrayBuffer();
+      const fetching = this.settings.fetch(new Request(base.clone(), { signal: controller.signal }));
+      fetching.catch(() => undefined); // it may reject after losing the race (the abort reaching it late)
+      const raw = await Promise.race([fetching, stopped]);
+      const reading = nullBodyStatus(raw.status) || base.method === "HEAD" ? Promise.resolve(null) : raw.arrayBuffer();
+      reading.catch(() => undefined);
+      const body = await Promise.race([reading, stopped]);
       return new Response(body, { status: raw.status, statusText: raw.statusText, headers: raw.headers });
     } catch (err) {
       if (userSignal.aborted) throw userSignal.reason;

@@ -373,6 +373,27 @@ describe("retries", () => {
     }
   });
 
+  it("ends an attempt at its timeout even when fetch never notices the abort, and a caller's abort likewise", async () => {
+    // Node's fetch can lose the link between a Request and the signal it was built with (a weak reference, once
+    // collected): the abort then never reaches the request. A fetch that ignores its signal stands for that here.
+    let calls = 0;
+    const deaf = () => {
+      calls++;
+      return new Promise<Response>(() => undefined);
+    };
+    const started = Date.now();
+    const err = await client({ fetch: deaf, timeoutMs: 50, maxRetries: 1 }).sessions.get("s").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as ConnectionError).code).toBe("timeout");
+    expect(calls).toBe(2);
+    expect(Date.now() - started).toBeLessThan(5_000);
+
+    const ac = new AbortController();
+    const reason = new Error("the user left");
+    setTimeout(() => ac.abort(reason), 20);
+    await expect(client({ fetch: deaf, timeoutMs: 60_000 }).sessions.get("s", { signal: ac.signal })).rejects.toBe(reason);
+  });
+
   it.each([
     [400, "bad_request"],
     [404, "not_found"],
