@@ -5,10 +5,14 @@
 import { existsSync } from "node:fs";
 import type { Browser } from "playwright-core";
 
-export const CHROMIUM_PATH = "/usr/bin/chromium";
+/** Debian's package; CHROMIUM_PATH names another build. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
-/** Headless, and nothing of its own on the network: no QUIC, no background fetches, no component updates, no sync. */
-const CHROMIUM_ARGS = [
+/**
+ * Headless, and nothing of its own on the network: no QUIC, no background fetches, no component updates, no sync
+ * (the network here is closed, and Chromium hangs on those lookups); /tmp instead of a small /dev/shm.
+ */
+export const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",
@@ -17,6 +21,7 @@ const CHROMIUM_ARGS = [
   "--disable-background-networking",
   "--disable-component-update",
   "--disable-sync",
+  "--disable-dev-shm-usage",
 ];
 
 /** Why the browser tests cannot run on this machine, or null when they can. Throws under CI instead of skipping. */
